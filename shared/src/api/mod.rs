@@ -1,0 +1,11 @@
+//! The public HTTP wire types: the chat-completions API as Mistral and OpenAI define it, so their
+//! SDKs work unmodified against this service.
+
+pub mod chunk;
+pub mod models;
+pub mod request;
+pub mod response;
+
+pub use chunk::{ChatChunk, ChunkChoice, Delta, ToolCallDelta};
+pub use request::{ChatMessage, ChatRequest, Content, ContentPart, ResponseFormat, ToolCall, ToolChoice, ToolDef};
+pub use response::{ChatCompletion, Choice, FinishReason, ResponseMessage, Usage};

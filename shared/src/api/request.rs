@@ -1,0 +1,230 @@
+//! `POST .../chat/completions` request body.
+//!
+//! Parsing is lenient where the SDKs differ (unknown fields are ignored, `seed` and
+//! `random_seed`, `max_tokens` and `max_completion_tokens`, `developer` and `system`) and strict
+//! where a wrong value would change the answer: every field Bedrock cannot honour is kept so
+//! `convert` can refuse it by name instead of dropping it silently.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::error::ApiError;
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct ChatRequest {
+    #[serde(default)]
+    pub model: Option<String>,
+    pub messages: Vec<ChatMessage>,
+    #[serde(default)]
+    pub temperature: Option<f64>,
+    #[serde(default)]
+    pub top_p: Option<f64>,
+    #[serde(default, alias = "max_completion_tokens")]
+    pub max_tokens: Option<i64>,
+    #[serde(default)]
+    pub stop: Option<Stop>,
+    #[serde(default)]
+    pub stream: Option<bool>,
+    #[serde(default)]
+    pub tools: Option<Vec<ToolDef>>,
+    #[serde(default)]
+    pub tool_choice: Option<ToolChoice>,
+    #[serde(default)]
+    pub response_format: Option<ResponseFormat>,
+    #[serde(default)]
+    pub random_seed: Option<Value>,
+    #[serde(default)]
+    pub seed: Option<Value>,
+    #[serde(default)]
+    pub n: Option<i64>,
+    #[serde(default)]
+    pub presence_penalty: Option<f64>,
+    #[serde(default)]
+    pub frequency_penalty: Option<f64>,
+    #[serde(default)]
+    pub parallel_tool_calls: Option<bool>,
+    #[serde(default)]
+    pub safe_prompt: Option<bool>,
+    #[serde(default)]
+    pub logprobs: Option<bool>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum Stop {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl Stop {
+    pub fn into_vec(self) -> Vec<String> {
+        match self {
+            Stop::One(s) => vec![s],
+            Stop::Many(v) => v,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(tag = "role", rename_all = "lowercase")]
+pub enum ChatMessage {
+    #[serde(alias = "developer")]
+    System {
+        content: Content,
+    },
+    User {
+        content: Content,
+    },
+    Assistant {
+        #[serde(default)]
+        content: Option<Content>,
+        #[serde(default)]
+        tool_calls: Option<Vec<ToolCall>>,
+        /// Mistral's prefix mode: the answer must continue this message.
+        #[serde(default)]
+        prefix: Option<bool>,
+    },
+    Tool {
+        content: Content,
+        #[serde(default)]
+        tool_call_id: Option<String>,
+        #[serde(default)]
+        name: Option<String>,
+    },
+}
+
+/// Message content: a string, or a list of typed parts.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum Content {
+    Text(String),
+    Parts(Vec<ContentPart>),
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ContentPart {
+    Text { text: String },
+    ImageUrl { image_url: ImageUrl },
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum ImageUrl {
+    Url(String),
+    Object { url: String },
+}
+
+impl ImageUrl {
+    pub fn url(&self) -> &str {
+        match self {
+            ImageUrl::Url(u) | ImageUrl::Object { url: u } => u,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ToolCall {
+    #[serde(default)]
+    pub id: Option<String>,
+    #[serde(rename = "type", default = "function_type")]
+    pub kind: String,
+    pub function: FunctionCall,
+    /// Mistral sends the position of the call; OpenAI omits it outside streams.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub index: Option<u32>,
+}
+
+fn function_type() -> String {
+    "function".into()
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct FunctionCall {
+    pub name: String,
+    /// A JSON text (OpenAI) or an object (Mistral accepts both).
+    #[serde(default = "empty_arguments")]
+    pub arguments: Value,
+}
+
+fn empty_arguments() -> Value {
+    Value::String(String::new())
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct ToolDef {
+    #[serde(rename = "type", default = "function_type")]
+    pub kind: String,
+    pub function: FunctionDef,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct FunctionDef {
+    pub name: String,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub parameters: Option<Value>,
+    #[serde(default)]
+    pub strict: Option<bool>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum ToolChoice {
+    /// `auto`, `none`, `any`, `required`.
+    Mode(String),
+    /// `{"type": "function", "function": {"name": ...}}`.
+    Named { function: NamedFunction },
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct NamedFunction {
+    pub name: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ResponseFormat {
+    Text,
+    JsonObject,
+    JsonSchema { json_schema: JsonSchemaFormat },
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct JsonSchemaFormat {
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default, alias = "schema_definition")]
+    pub schema: Option<Value>,
+    #[serde(default)]
+    pub strict: Option<bool>,
+}
+
+impl ChatRequest {
+    /// Parses a request body, naming the offending field in the error
+    /// (`messages[1].role: unknown variant ...`).
+    pub fn from_slice(body: &[u8]) -> Result<Self, ApiError> {
+        if body.iter().all(u8::is_ascii_whitespace) {
+            return Err(ApiError::bad_request("request body is empty; send a JSON chat-completions request"));
+        }
+        let text = std::str::from_utf8(body)
+            .map_err(|e| ApiError::bad_request(format!("request body is not valid UTF-8 ({e})")))?;
+        let mut de = serde_json::Deserializer::from_str(text);
+        let parsed = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+            let path = e.path().to_string();
+            let inner = e.into_inner();
+            if inner.is_syntax() || inner.is_eof() {
+                ApiError::bad_request(format!("request body is not valid JSON: {inner}"))
+            } else if path == "." || path.is_empty() {
+                ApiError::bad_request(format!("invalid request: {inner}"))
+            } else {
+                ApiError::invalid(path, inner.to_string())
+            }
+        })?;
+        de.end().map_err(|e| ApiError::bad_request(format!("request body is not valid JSON: {e}")))?;
+        Ok(parsed)
+    }
+}

@@ -1,0 +1,223 @@
+//! The Bedrock port: a small trait over Converse and ConverseStream, and its
+//! `aws-sdk-bedrockruntime` implementation.
+//!
+//! The rest of the crate talks to [`Bedrock`], so unit tests can use a fake and integration
+//! tests the real SDK against the emulator. The SDK client is built once per cold start.
+
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use aws_config::BehaviorVersion;
+use aws_config::retry::RetryConfig;
+use aws_config::stalled_stream_protection::StalledStreamProtectionConfig;
+use aws_config::timeout::TimeoutConfig;
+use aws_sdk_bedrockruntime::Client;
+use aws_sdk_bedrockruntime::config::{Credentials, Region};
+use aws_sdk_bedrockruntime::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_bedrockruntime::operation::converse::ConverseOutput;
+use aws_sdk_bedrockruntime::types::{
+    ConverseStreamOutput, InferenceConfiguration, Message, OutputConfig, SystemContentBlock, ToolConfiguration,
+};
+use futures_util::Stream;
+use futures_util::future::BoxFuture;
+
+use crate::config::Config;
+use crate::error::ApiError;
+
+/// Everything one Converse or ConverseStream call needs.
+#[derive(Debug, Clone)]
+pub struct ConverseRequest {
+    pub model_id: String,
+    pub messages: Vec<Message>,
+    pub system: Vec<SystemContentBlock>,
+    pub inference: InferenceConfiguration,
+    pub tool_config: Option<ToolConfiguration>,
+    pub output_config: Option<OutputConfig>,
+}
+
+/// ConverseStream events, ending at the first error (mapped to [`ApiError`]).
+pub type EventStream = Pin<Box<dyn Stream<Item = Result<ConverseStreamOutput, ApiError>> + Send>>;
+
+pub trait Bedrock: Send + Sync + 'static {
+    fn converse(&self, request: ConverseRequest) -> BoxFuture<'_, Result<ConverseOutput, ApiError>>;
+    /// Resolves once Bedrock has accepted the call (HTTP headers received); events follow.
+    fn converse_stream(&self, request: ConverseRequest) -> BoxFuture<'_, Result<EventStream, ApiError>>;
+}
+
+/// The real thing: `aws-sdk-bedrockruntime`.
+#[derive(Clone)]
+pub struct SdkBedrock {
+    client: Client,
+    timeout: Duration,
+    retry_after_secs: u32,
+}
+
+impl SdkBedrock {
+    /// Region, credentials and endpoint come from the environment as the SDK defines it
+    /// (`AWS_REGION`, the Lambda role, `AWS_ENDPOINT_URL_BEDROCK_RUNTIME` for an emulator).
+    pub async fn from_env(config: &Config) -> Self {
+        let shared = aws_config::defaults(BehaviorVersion::latest())
+            .retry_config(retry_config(config))
+            .timeout_config(timeout_config(config))
+            .stalled_stream_protection(stalled_stream_protection(config))
+            .load()
+            .await;
+        Self::from_client(Client::new(&shared), config)
+    }
+
+    /// A client for a local emulator at `endpoint`, with fixed dummy credentials, so nothing of
+    /// the developer's real AWS setup is read or sent.
+    pub fn for_endpoint(endpoint: &str, config: &Config) -> Self {
+        let sdk = aws_sdk_bedrockruntime::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new("us-east-1"))
+            .endpoint_url(endpoint)
+            .credentials_provider(Credentials::new("AKIDEMULATOR", "emulator-secret", None, None, "emulator"))
+            .retry_config(retry_config(config))
+            .timeout_config(timeout_config(config))
+            .stalled_stream_protection(stalled_stream_protection(config))
+            .build();
+        Self::from_client(Client::from_conf(sdk), config)
+    }
+
+    pub fn from_client(client: Client, config: &Config) -> Self {
+        SdkBedrock { client, timeout: config.bedrock_timeout, retry_after_secs: config.retry_after_secs }
+    }
+
+    pub fn into_shared(self) -> Arc<dyn Bedrock> {
+        Arc::new(self)
+    }
+
+    fn map_error<E, R>(&self, err: SdkError<E, R>, model_id: &str) -> ApiError
+    where
+        E: ProvideErrorMetadata + std::error::Error + 'static,
+        R: std::fmt::Debug,
+    {
+        match &err {
+            SdkError::ServiceError(service) => {
+                let e = service.err();
+                ApiError::from_bedrock(e.code(), e.message(), model_id, self.retry_after_secs)
+            }
+            SdkError::TimeoutError(_) => self.timeout_error(model_id),
+            SdkError::DispatchFailure(failure) if failure.is_timeout() => self.timeout_error(model_id),
+            SdkError::DispatchFailure(failure) => ApiError::Unavailable {
+                message: format!(
+                    "could not reach Bedrock ({}). Check the region, network access from the function, and AWS credentials, then retry.",
+                    aws_sdk_bedrockruntime::error::DisplayErrorContext(
+                        failure.as_connector_error().map_or(&err as &dyn std::error::Error, |c| c as _)
+                    )
+                ),
+                retry_after: self.retry_after_secs,
+            },
+            _ => ApiError::Upstream(format!(
+                "the Bedrock call failed ({}). Retry the request.",
+                aws_sdk_bedrockruntime::error::DisplayErrorContext(&err)
+            )),
+        }
+    }
+
+    fn timeout_error(&self, model_id: &str) -> ApiError {
+        ApiError::Timeout(format!(
+            "Bedrock did not answer for {model_id} within {} ms. Retry, shorten the prompt or lower max_tokens.",
+            self.timeout.as_millis()
+        ))
+    }
+}
+
+fn retry_config(config: &Config) -> RetryConfig {
+    // Adaptive mode backs off under throttling; few attempts and short backoffs keep the total
+    // well inside API Gateway's 29 s, so a throttled caller hears 429 in seconds, not a minute.
+    RetryConfig::adaptive()
+        .with_max_attempts(config.max_attempts)
+        .with_initial_backoff(Duration::from_millis(100))
+        .with_max_backoff(Duration::from_secs(2))
+}
+
+fn timeout_config(config: &Config) -> TimeoutConfig {
+    TimeoutConfig::builder().connect_timeout(config.connect_timeout).operation_timeout(config.bedrock_timeout).build()
+}
+
+fn stalled_stream_protection(config: &Config) -> StalledStreamProtectionConfig {
+    // A model may think for several seconds before its first token; the SDK's default 5 s grace
+    // would cut such streams. Allow the whole call budget instead.
+    StalledStreamProtectionConfig::enabled().grace_period(config.bedrock_timeout).build()
+}
+
+impl Bedrock for SdkBedrock {
+    fn converse(&self, r: ConverseRequest) -> BoxFuture<'_, Result<ConverseOutput, ApiError>> {
+        Box::pin(async move {
+            let started = Instant::now();
+            let model_id = r.model_id.clone();
+            let result = self
+                .client
+                .converse()
+                .model_id(r.model_id)
+                .set_messages(Some(r.messages))
+                .set_system((!r.system.is_empty()).then_some(r.system))
+                .inference_config(r.inference)
+                .set_tool_config(r.tool_config)
+                .set_output_config(r.output_config)
+                .send()
+                .await;
+            let elapsed_ms = started.elapsed().as_millis() as u64;
+            match result {
+                Ok(output) => {
+                    let usage = output.usage();
+                    tracing::info!(
+                        model = %model_id,
+                        elapsed_ms,
+                        input_tokens = usage.map(|u| u.input_tokens),
+                        output_tokens = usage.map(|u| u.output_tokens),
+                        stop_reason = output.stop_reason().as_str(),
+                        "bedrock converse"
+                    );
+                    Ok(output)
+                }
+                Err(err) => {
+                    let mapped = self.map_error(err, &model_id);
+                    tracing::warn!(model = %model_id, elapsed_ms, code = mapped.code(), "bedrock converse failed");
+                    Err(mapped)
+                }
+            }
+        })
+    }
+
+    fn converse_stream(&self, r: ConverseRequest) -> BoxFuture<'_, Result<EventStream, ApiError>> {
+        Box::pin(async move {
+            let started = Instant::now();
+            let model_id = r.model_id.clone();
+            let output = self
+                .client
+                .converse_stream()
+                .model_id(r.model_id)
+                .set_messages(Some(r.messages))
+                .set_system((!r.system.is_empty()).then_some(r.system))
+                .inference_config(r.inference)
+                .set_tool_config(r.tool_config)
+                .set_output_config(r.output_config)
+                .send()
+                .await
+                .map_err(|err| {
+                    let mapped = self.map_error(err, &model_id);
+                    tracing::warn!(model = %model_id, code = mapped.code(), "bedrock converse-stream failed");
+                    mapped
+                })?;
+            tracing::info!(model = %model_id, elapsed_ms = started.elapsed().as_millis() as u64, "bedrock converse-stream accepted");
+            let this = self.clone();
+            let events = futures_util::stream::unfold(Some(output.stream), move |receiver| {
+                let this = this.clone();
+                let model_id = model_id.clone();
+                async move {
+                    let mut receiver = receiver?;
+                    match receiver.recv().await {
+                        Ok(Some(event)) => Some((Ok(event), Some(receiver))),
+                        Ok(None) => None,
+                        Err(err) => Some((Err(this.map_error(err, &model_id)), None)),
+                    }
+                }
+            });
+            Ok(Box::pin(events) as EventStream)
+        })
+    }
+}

@@ -1,0 +1,202 @@
+//! The Mistral models Bedrock serves: ids, aliases, what each can do and what it costs.
+//!
+//! Capabilities decide what we refuse before calling Bedrock (a 400 naming the field beats a
+//! Bedrock ValidationException the caller cannot act on). Prices are USD per 1M tokens and are
+//! only given where published; an unknown price yields no cost figure, never a guessed one.
+//! Deployments override prices with `MODEL_PRICES` (see `config`).
+
+/// Rough size class, used by `auto` routing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Tier {
+    Small,
+    Medium,
+    Large,
+}
+
+/// What the Converse API accepts for a model.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Capabilities {
+    pub system_prompt: bool,
+    pub tools: bool,
+    /// Tool use inside ConverseStream; when false the stream route answers from Converse.
+    pub streaming_tools: bool,
+    pub images: bool,
+    /// `outputConfig.textFormat` JSON-schema structured output.
+    pub json_schema: bool,
+}
+
+/// Price in USD per one million tokens.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Price {
+    pub input_per_million: f64,
+    pub output_per_million: f64,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Model {
+    /// Foundation-model id, without any inference-profile prefix.
+    pub id: &'static str,
+    /// Short name a caller may send instead of the id.
+    pub alias: &'static str,
+    pub name: &'static str,
+    pub tier: Tier,
+    pub capabilities: Capabilities,
+    pub price: Option<Price>,
+}
+
+const fn caps(
+    system_prompt: bool,
+    tools: bool,
+    streaming_tools: bool,
+    images: bool,
+    json_schema: bool,
+) -> Capabilities {
+    Capabilities { system_prompt, tools, streaming_tools, images, json_schema }
+}
+
+const fn price(input: f64, output: f64) -> Option<Price> {
+    Some(Price { input_per_million: input, output_per_million: output })
+}
+
+/// The Mistral family on Bedrock. Order matters only for `auto`: the first allowed model of a
+/// tier serves it.
+pub const MODELS: &[Model] = &[
+    Model {
+        id: "mistral.mistral-7b-instruct-v0:2",
+        alias: "mistral-7b",
+        name: "Mistral 7B Instruct",
+        tier: Tier::Small,
+        capabilities: caps(false, false, false, false, false),
+        price: price(0.15, 0.20),
+    },
+    Model {
+        id: "mistral.mixtral-8x7b-instruct-v0:1",
+        alias: "mixtral-8x7b",
+        name: "Mixtral 8x7B Instruct",
+        tier: Tier::Medium,
+        capabilities: caps(false, false, false, false, false),
+        price: price(0.45, 0.70),
+    },
+    Model {
+        id: "mistral.mistral-small-2402-v1:0",
+        alias: "mistral-small",
+        name: "Mistral Small (24.02)",
+        tier: Tier::Small,
+        capabilities: caps(true, true, false, false, false),
+        price: price(1.0, 3.0),
+    },
+    Model {
+        id: "mistral.mistral-large-2402-v1:0",
+        alias: "mistral-large-2402",
+        name: "Mistral Large (24.02)",
+        tier: Tier::Large,
+        capabilities: caps(true, true, false, false, false),
+        price: price(4.0, 12.0),
+    },
+    Model {
+        id: "mistral.mistral-large-2407-v1:0",
+        alias: "mistral-large",
+        name: "Mistral Large 2 (24.07)",
+        tier: Tier::Large,
+        capabilities: caps(true, true, false, false, false),
+        price: price(4.0, 12.0),
+    },
+    Model {
+        id: "mistral.mistral-large-3-675b-instruct",
+        alias: "mistral-large-3",
+        name: "Mistral Large 3",
+        tier: Tier::Large,
+        capabilities: caps(true, true, true, true, true),
+        price: None,
+    },
+    Model {
+        id: "mistral.pixtral-large-2502-v1:0",
+        alias: "pixtral-large",
+        name: "Pixtral Large (25.02)",
+        tier: Tier::Large,
+        capabilities: caps(true, true, true, true, false),
+        price: None,
+    },
+    Model {
+        id: "mistral.ministral-3-3b-instruct",
+        alias: "ministral-3b",
+        name: "Ministral 3 3B",
+        tier: Tier::Small,
+        capabilities: caps(true, true, true, true, true),
+        price: None,
+    },
+    Model {
+        id: "mistral.ministral-3-8b-instruct",
+        alias: "ministral-8b",
+        name: "Ministral 3 8B",
+        tier: Tier::Small,
+        capabilities: caps(true, true, true, true, true),
+        price: None,
+    },
+    Model {
+        id: "mistral.ministral-3-14b-instruct",
+        alias: "ministral-14b",
+        name: "Ministral 3 14B",
+        tier: Tier::Medium,
+        capabilities: caps(true, true, true, true, true),
+        price: None,
+    },
+    Model {
+        id: "mistral.magistral-small-2509",
+        alias: "magistral-small",
+        name: "Magistral Small (25.09)",
+        tier: Tier::Medium,
+        capabilities: caps(true, true, true, true, true),
+        price: None,
+    },
+];
+
+/// Inference-profile prefixes Bedrock puts before a foundation-model id.
+const PROFILE_PREFIXES: &[&str] = &["us.", "eu.", "apac.", "global.", "us-gov.", "jp.", "au.", "ca."];
+
+/// The foundation-model id behind a model or inference-profile id (`us.mistral.x` → `mistral.x`).
+pub fn base_id(id: &str) -> &str {
+    PROFILE_PREFIXES.iter().find_map(|p| id.strip_prefix(p)).filter(|rest| rest.contains('.')).unwrap_or(id)
+}
+
+/// Looks a model or inference-profile id up in the catalog.
+pub fn lookup(id: &str) -> Option<&'static Model> {
+    let base = base_id(id);
+    MODELS.iter().find(|m| m.id == base)
+}
+
+/// What we assume of a Mistral model the catalog does not know yet (a new release allowed by
+/// configuration): the common denominator, so we never promise what Bedrock may refuse.
+pub const UNKNOWN_CAPABILITIES: Capabilities = caps(true, true, false, false, false);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn inference_profiles_resolve_to_their_foundation_model() {
+        assert_eq!(base_id("us.mistral.pixtral-large-2502-v1:0"), "mistral.pixtral-large-2502-v1:0");
+        assert_eq!(base_id("mistral.mistral-small-2402-v1:0"), "mistral.mistral-small-2402-v1:0");
+        assert_eq!(lookup("eu.mistral.pixtral-large-2502-v1:0").unwrap().alias, "pixtral-large");
+        assert!(lookup("mistral.unknown").is_none());
+    }
+
+    #[test]
+    fn seed_prices_match_the_published_table() {
+        let p = |alias: &str| MODELS.iter().find(|m| m.alias == alias).unwrap().price.unwrap();
+        assert_eq!(p("mistral-7b"), Price { input_per_million: 0.15, output_per_million: 0.20 });
+        assert_eq!(p("mixtral-8x7b"), Price { input_per_million: 0.45, output_per_million: 0.70 });
+        assert_eq!(p("mistral-small"), Price { input_per_million: 1.0, output_per_million: 3.0 });
+        assert_eq!(p("mistral-large"), Price { input_per_million: 4.0, output_per_million: 12.0 });
+    }
+
+    #[test]
+    fn ids_and_aliases_are_unique() {
+        for (i, a) in MODELS.iter().enumerate() {
+            for b in &MODELS[i + 1..] {
+                assert_ne!(a.id, b.id);
+                assert_ne!(a.alias, b.alias);
+            }
+        }
+    }
+}

@@ -1,0 +1,33 @@
+//! The chat use case shared by every route: parse, pick the model, convert, call, answer.
+
+use crate::api::request::ChatRequest;
+use crate::api::response::ChatCompletion;
+use crate::bedrock::Bedrock;
+use crate::config::{AllowedModel, Config};
+use crate::convert::response::{Envelope, completion_from_converse};
+use crate::convert::{Prepared, prepare};
+use crate::error::ApiError;
+use crate::routing;
+
+/// A validated request, ready to send: which model, and the Converse input.
+#[derive(Debug, Clone)]
+pub struct ChatCall<'c> {
+    pub model: &'c AllowedModel,
+    pub prepared: Prepared,
+    /// Caller's request, kept for the tool loop (which tools it allows).
+    pub request: ChatRequest,
+}
+
+/// Parses and validates a request body; no Bedrock call happens here.
+pub fn parse<'c>(config: &'c Config, body: &[u8]) -> Result<ChatCall<'c>, ApiError> {
+    let request = ChatRequest::from_slice(body)?;
+    let model = routing::resolve(config, &request)?;
+    let prepared = prepare(&request, model, config)?;
+    Ok(ChatCall { model, prepared, request })
+}
+
+/// One Converse call, answered as a `chat.completion`.
+pub async fn complete(bedrock: &dyn Bedrock, call: ChatCall<'_>) -> Result<ChatCompletion, ApiError> {
+    let output = bedrock.converse(call.prepared.converse).await?;
+    Ok(completion_from_converse(&output, Envelope::new(&call.model.id), call.model.price.as_ref()))
+}

@@ -1,0 +1,8 @@
+//! Mapping between the chat-completions API and Bedrock's Converse API, both ways.
+
+pub mod document;
+pub mod request;
+pub mod response;
+
+pub use request::{Prepared, prepare};
+pub use response::{completion_from_converse, finish_reason, usage_from_tokens};

@@ -1,0 +1,90 @@
+//! Converse output → chat-completions response.
+
+use aws_sdk_bedrockruntime::operation::converse::ConverseOutput;
+use aws_sdk_bedrockruntime::types::{ContentBlock, ConverseOutput as Output, StopReason, TokenUsage};
+
+use super::document;
+use crate::api::request::{FunctionCall, ToolCall};
+use crate::api::response::{ChatCompletion, Choice, FinishReason, ResponseMessage, Usage};
+use crate::catalog::Price;
+use crate::cost;
+
+/// Identity of one answer: the same `id`, `created` and `model` on every chunk of a stream.
+#[derive(Debug, Clone)]
+pub struct Envelope {
+    pub id: String,
+    pub created: u64,
+    pub model: String,
+}
+
+impl Envelope {
+    pub fn new(model: impl Into<String>) -> Self {
+        let created = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+        Envelope { id: format!("chatcmpl-{}", uuid::Uuid::new_v4().simple()), created, model: model.into() }
+    }
+}
+
+pub fn finish_reason(stop: &StopReason) -> FinishReason {
+    match stop {
+        StopReason::EndTurn | StopReason::StopSequence => FinishReason::Stop,
+        StopReason::ToolUse => FinishReason::ToolCalls,
+        StopReason::MaxTokens | StopReason::ModelContextWindowExceeded => FinishReason::Length,
+        StopReason::GuardrailIntervened | StopReason::ContentFiltered => FinishReason::ContentFilter,
+        StopReason::MalformedModelOutput | StopReason::MalformedToolUse => FinishReason::Error,
+        _ => FinishReason::Stop,
+    }
+}
+
+pub fn usage_from_tokens(tokens: Option<&TokenUsage>, price: Option<&Price>) -> Usage {
+    let Some(t) = tokens else { return Usage::default() };
+    let prompt = t.input_tokens.max(0) as u64;
+    let completion = t.output_tokens.max(0) as u64;
+    Usage {
+        prompt_tokens: prompt,
+        completion_tokens: completion,
+        total_tokens: (t.total_tokens.max(0) as u64).max(prompt + completion),
+        cost_usd: price.map(|p| cost::usd(prompt, completion, p)),
+    }
+}
+
+/// The assistant message and finish reason of a Converse answer.
+pub fn message_from_converse(output: &ConverseOutput) -> (ResponseMessage, FinishReason) {
+    let mut text = String::new();
+    let mut calls = Vec::new();
+    if let Some(Output::Message(message)) = output.output() {
+        for block in message.content() {
+            match block {
+                ContentBlock::Text(t) => text.push_str(t),
+                ContentBlock::ToolUse(call) => calls.push(ToolCall {
+                    id: Some(call.tool_use_id().to_owned()),
+                    kind: "function".into(),
+                    function: FunctionCall {
+                        name: call.name().to_owned(),
+                        arguments: serde_json::Value::String(document::to_json(call.input()).to_string()),
+                    },
+                    index: None,
+                }),
+                // Reasoning, citations and other blocks have no chat-completions equivalent.
+                _ => {}
+            }
+        }
+    }
+    let message = ResponseMessage {
+        role: "assistant",
+        content: if text.is_empty() && !calls.is_empty() { None } else { Some(text) },
+        tool_calls: (!calls.is_empty()).then_some(calls),
+    };
+    (message, finish_reason(output.stop_reason()))
+}
+
+pub fn completion_from_converse(output: &ConverseOutput, envelope: Envelope, price: Option<&Price>) -> ChatCompletion {
+    let (message, finish_reason) = message_from_converse(output);
+    ChatCompletion {
+        id: envelope.id,
+        object: "chat.completion",
+        created: envelope.created,
+        model: envelope.model,
+        choices: vec![Choice { index: 0, message, finish_reason }],
+        usage: usage_from_tokens(output.usage(), price),
+    }
+}

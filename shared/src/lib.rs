@@ -1,0 +1,21 @@
+//! Everything about Bedrock and the chat-completions HTTP API, shared by every function.
+//!
+//! Handlers stay thin: a function's `main` builds an [`AppState`] once and serves one of the
+//! routers in [`routes`].
+
+pub mod api;
+pub mod bedrock;
+pub mod catalog;
+pub mod chat;
+pub mod config;
+pub mod convert;
+pub mod cost;
+pub mod error;
+pub mod logging;
+pub mod routes;
+pub mod routing;
+pub mod state;
+
+pub use config::Config;
+pub use error::ApiError;
+pub use state::AppState;
