@@ -15,6 +15,8 @@ pub mod logging;
 pub mod routes;
 pub mod routing;
 pub mod state;
+pub mod stream;
+pub mod tools;
 
 pub use config::Config;
 pub use error::ApiError;

@@ -1,0 +1,1 @@
+//! ConverseStream events → chat-completion chunks → server-sent events.
