@@ -58,9 +58,17 @@ const fn price(input: f64, output: f64) -> Option<Price> {
     Some(Price { input_per_million: input, output_per_million: output })
 }
 
-/// The Mistral family on Bedrock. Order matters only for `auto`: the first allowed model of a
-/// tier serves it.
+/// The Mistral family on Bedrock. Without `BEDROCK_MODEL_IDS` all are allowed and the first is
+/// the default; for `auto`, the first allowed model of a tier serves it.
 pub const MODELS: &[Model] = &[
+    Model {
+        id: "mistral.mistral-large-2407-v1:0",
+        alias: "mistral-large",
+        name: "Mistral Large 2 (24.07)",
+        tier: Tier::Large,
+        capabilities: caps(true, true, false, false, false),
+        price: price(4.0, 12.0),
+    },
     Model {
         id: "mistral.mistral-7b-instruct-v0:2",
         alias: "mistral-7b",
@@ -89,14 +97,6 @@ pub const MODELS: &[Model] = &[
         id: "mistral.mistral-large-2402-v1:0",
         alias: "mistral-large-2402",
         name: "Mistral Large (24.02)",
-        tier: Tier::Large,
-        capabilities: caps(true, true, false, false, false),
-        price: price(4.0, 12.0),
-    },
-    Model {
-        id: "mistral.mistral-large-2407-v1:0",
-        alias: "mistral-large",
-        name: "Mistral Large 2 (24.07)",
         tier: Tier::Large,
         capabilities: caps(true, true, false, false, false),
         price: price(4.0, 12.0),

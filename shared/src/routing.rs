@@ -70,11 +70,12 @@ fn auto<'c>(config: &'c Config, request: &ChatRequest) -> Result<&'c AllowedMode
             && (!needs_images || c.images)
     };
     let tier = |m: &AllowedModel| m.catalog.map_or(Tier::Medium, |c| c.tier);
+    // Ties go to the model listed first (`max_by_key` keeps the last maximum, hence `rev`).
     let candidates = config.models.iter().filter(fits);
     let chosen = if needs_tools || chars >= config.auto_large_from_chars {
         candidates.rev().max_by_key(|m| tier(m))
     } else {
-        candidates.rev().min_by_key(|m| tier(m))
+        candidates.min_by_key(|m| tier(m))
     };
     chosen.ok_or_else(|| {
         ApiError::unsupported("model", "`auto` found no allowed model that supports everything this request uses (tools, images, system prompt, JSON schema)")

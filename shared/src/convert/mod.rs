@@ -6,3 +6,6 @@ pub mod response;
 
 pub use request::{Prepared, prepare};
 pub use response::{completion_from_converse, finish_reason, usage_from_tokens};
+
+#[cfg(test)]
+mod tests;

@@ -34,35 +34,39 @@ pub const ROUTES: &[Route] = &[
 
 /// The `converse` function: synchronous chat and the model list.
 pub fn converse_router(state: AppState) -> Router {
-    Router::new()
-        .route("/v1/chat/completions", post(chat::complete))
-        .route("/v1/models", get(models::list))
-        .fallback(not_found)
-        .method_not_allowed_fallback(method_not_allowed)
-        .with_state(state)
+    finish(converse_routes(), state)
 }
 
 /// The `stream` function: server-sent events through Lambda response streaming.
 pub fn stream_router(state: AppState) -> Router {
-    Router::new()
-        .route("/stream/v1/chat/completions", post(stream::complete))
-        .fallback(not_found)
-        .method_not_allowed_fallback(method_not_allowed)
-        .with_state(state)
+    finish(stream_routes(), state)
 }
 
 /// The `tools` function: the server-side tool loop.
 pub fn tools_router(state: AppState) -> Router {
-    Router::new()
-        .route("/tools/v1/chat/completions", post(tools::complete))
-        .fallback(not_found)
-        .method_not_allowed_fallback(method_not_allowed)
-        .with_state(state)
+    finish(tools_routes(), state)
 }
 
 /// Every function's routes on one router, as API Gateway would route them (the dev server).
 pub fn all_routes(state: AppState) -> Router {
-    converse_router(state.clone()).merge(stream_router(state.clone())).merge(tools_router(state))
+    finish(converse_routes().merge(stream_routes()).merge(tools_routes()), state)
+}
+
+fn converse_routes() -> Router<AppState> {
+    Router::new().route("/v1/chat/completions", post(chat::complete)).route("/v1/models", get(models::list))
+}
+
+fn stream_routes() -> Router<AppState> {
+    Router::new().route("/stream/v1/chat/completions", post(stream::complete))
+}
+
+fn tools_routes() -> Router<AppState> {
+    Router::new().route("/tools/v1/chat/completions", post(tools::complete))
+}
+
+/// JSON 404/405 in the API's error shape, then the state.
+fn finish(routes: Router<AppState>, state: AppState) -> Router {
+    routes.fallback(not_found).method_not_allowed_fallback(method_not_allowed).with_state(state)
 }
 
 async fn not_found(uri: http::Uri) -> ApiError {

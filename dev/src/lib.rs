@@ -1,0 +1,5 @@
+//! Local development support: the Bedrock Runtime emulator that tests and the dev server talk to
+//! instead of AWS.
+
+pub mod emulator;
+pub mod server;

@@ -1,0 +1,87 @@
+//! The local dev server: every function's routes on one port, as API Gateway routes them,
+//! backed by the built-in Bedrock emulator (default) or by real Bedrock.
+
+use std::net::SocketAddr;
+
+use axum::serve::ListenerExt;
+use shared::bedrock::SdkBedrock;
+use shared::{AppState, Config};
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+
+use crate::emulator::Emulator;
+
+/// Where Bedrock calls go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// The in-process emulator: no AWS account needed.
+    Emulator,
+    /// Real Bedrock, with the usual AWS credentials, region and endpoint settings.
+    Aws,
+}
+
+impl Backend {
+    /// `BEDROCK_BACKEND=emulator|aws`, default `emulator`.
+    pub fn from_env() -> Result<Self, String> {
+        match std::env::var("BEDROCK_BACKEND").as_deref().map(str::trim) {
+            Err(_) | Ok("") | Ok("emulator") => Ok(Backend::Emulator),
+            Ok("aws") => Ok(Backend::Aws),
+            Ok(other) => Err(format!("BEDROCK_BACKEND: `{other}` is neither `emulator` nor `aws`")),
+        }
+    }
+}
+
+/// A running dev server; dropping it stops the server and its emulator.
+pub struct DevServer {
+    addr: SocketAddr,
+    emulator: Option<Emulator>,
+    _shutdown: oneshot::Sender<()>,
+}
+
+impl DevServer {
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    pub fn emulator(&self) -> Option<&Emulator> {
+        self.emulator.as_ref()
+    }
+}
+
+/// Binds `addr` and serves all routes; returns once connections are accepted.
+pub async fn start(addr: SocketAddr, backend: Backend, config: Config) -> std::io::Result<DevServer> {
+    let (emulator, bedrock) = match backend {
+        Backend::Emulator => {
+            let emulator = Emulator::start().await?;
+            let bedrock = SdkBedrock::for_endpoint(&emulator.url(), &config);
+            (Some(emulator), bedrock)
+        }
+        Backend::Aws => (None, SdkBedrock::from_env(&config).await),
+    };
+    serve(addr, AppState::new(config, bedrock.into_shared()), emulator).await
+}
+
+/// Serves all routes over `state` (tests pass their own state).
+pub async fn serve(addr: SocketAddr, state: AppState, emulator: Option<Emulator>) -> std::io::Result<DevServer> {
+    let listener = TcpListener::bind(addr).await?;
+    let addr = listener.local_addr()?;
+    let (shutdown, stopped) = oneshot::channel::<()>();
+    // Streamed events are small writes: without NODELAY they wait on delayed ACKs.
+    let listener = listener.tap_io(|tcp| {
+        let _ = tcp.set_nodelay(true);
+    });
+    let app = shared::routes::all_routes(state);
+    tokio::spawn(async move {
+        let served = axum::serve(listener, app).with_graceful_shutdown(async {
+            let _ = stopped.await;
+        });
+        if let Err(e) = served.await {
+            tracing::error!(error = %e, "dev server stopped");
+        }
+    });
+    Ok(DevServer { addr, emulator, _shutdown: shutdown })
+}
