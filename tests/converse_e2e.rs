@@ -76,11 +76,16 @@ async fn tool_calls_are_returned_to_the_caller_and_results_accepted() {
     // Second turn: the caller runs the tool and sends the result back.
     let messages = body["messages"].as_array_mut().unwrap();
     messages.push(json!({"role": "assistant", "content": null, "tool_calls": [call.clone()]}));
-    messages.push(json!({"role": "tool", "tool_call_id": call["id"], "name": "get_weather", "content": "{\"temp_c\": 21}"}));
+    messages.push(
+        json!({"role": "tool", "tool_call_id": call["id"], "name": "get_weather", "content": "{\"temp_c\": 21}"}),
+    );
     let reply = h.post_json("/v1/chat/completions", &body).await;
     assert_eq!(reply.status, 200, "{}", reply.body);
     assert_eq!(reply.body["choices"][0]["finish_reason"], "stop");
-    assert_eq!(reply.body["choices"][0]["message"]["content"], "Tool results: get_weather -> {\"temp_c\": 21}".replace("get_weather", "name=get_weather"));
+    assert_eq!(
+        reply.body["choices"][0]["message"]["content"],
+        "Tool results: get_weather -> {\"temp_c\": 21}".replace("get_weather", "name=get_weather")
+    );
 }
 
 #[tokio::test]
@@ -112,7 +117,10 @@ async fn json_schema_output_is_valid_against_the_schema() {
     let format = &sent["outputConfig"]["textFormat"];
     assert_eq!(format["type"], "json_schema");
     assert_eq!(format["structure"]["jsonSchema"]["name"], "CityInfo");
-    assert_eq!(serde_json::from_str::<Value>(format["structure"]["jsonSchema"]["schema"].as_str().unwrap()).unwrap(), schema);
+    assert_eq!(
+        serde_json::from_str::<Value>(format["structure"]["jsonSchema"]["schema"].as_str().unwrap()).unwrap(),
+        schema
+    );
 }
 
 #[tokio::test]
@@ -170,7 +178,11 @@ async fn a_slow_bedrock_hits_the_configured_timeout_as_504() {
 
 #[tokio::test]
 async fn models_lists_the_allowlist_with_aliases_and_capabilities() {
-    let h = Harness::with_config(&[("BEDROCK_MODEL_IDS", "mistral.mistral-large-2407-v1:0,us.mistral.pixtral-large-2502-v1:0")]).await;
+    let h = Harness::with_config(&[(
+        "BEDROCK_MODEL_IDS",
+        "mistral.mistral-large-2407-v1:0,us.mistral.pixtral-large-2502-v1:0",
+    )])
+    .await;
     let reply = h.get("/v1/models").await;
     assert_eq!(reply.status, 200);
     let data = reply.body["data"].as_array().unwrap();

@@ -16,6 +16,7 @@ use aws_sdk_bedrockruntime::Client;
 use aws_sdk_bedrockruntime::config::{Credentials, Region};
 use aws_sdk_bedrockruntime::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_bedrockruntime::operation::converse::ConverseOutput;
+use aws_sdk_bedrockruntime::types::error::ConverseStreamOutputError;
 use aws_sdk_bedrockruntime::types::{
     ConverseStreamOutput, InferenceConfiguration, Message, OutputConfig, SystemContentBlock, ToolConfiguration,
 };
@@ -117,6 +118,27 @@ impl SdkBedrock {
         }
     }
 
+    /// An error inside a started ConverseStream. Its exception frames carry the type only in the
+    /// `:exception-type` header, which the SDK turns into the error variant, not into `code()`.
+    fn map_stream_error<R>(&self, err: SdkError<ConverseStreamOutputError, R>, model_id: &str) -> ApiError
+    where
+        R: std::fmt::Debug,
+    {
+        if let SdkError::ServiceError(service) = &err {
+            let e = service.err();
+            let code = e.code().or(match e {
+                ConverseStreamOutputError::ThrottlingException(_) => Some("ThrottlingException"),
+                ConverseStreamOutputError::ModelStreamErrorException(_) => Some("ModelStreamErrorException"),
+                ConverseStreamOutputError::InternalServerException(_) => Some("InternalServerException"),
+                ConverseStreamOutputError::ServiceUnavailableException(_) => Some("ServiceUnavailableException"),
+                ConverseStreamOutputError::ValidationException(_) => Some("ValidationException"),
+                _ => None,
+            });
+            return ApiError::from_bedrock(code, e.message(), model_id, self.retry_after_secs);
+        }
+        self.map_error(err, model_id)
+    }
+
     fn timeout_error(&self, model_id: &str) -> ApiError {
         ApiError::Timeout(format!(
             "Bedrock did not answer for {model_id} within {} ms. Retry, shorten the prompt or lower max_tokens.",
@@ -128,8 +150,8 @@ impl SdkBedrock {
 fn retry_config(config: &Config) -> RetryConfig {
     // Adaptive mode backs off under throttling; few attempts and short backoffs keep the total
     // well inside API Gateway's 29 s, so a throttled caller hears 429 in seconds, not a minute.
-    RetryConfig::adaptive()
-        .with_max_attempts(config.max_attempts)
+    let mode = if config.adaptive_retries { RetryConfig::adaptive() } else { RetryConfig::standard() };
+    mode.with_max_attempts(config.max_attempts)
         .with_initial_backoff(Duration::from_millis(100))
         .with_max_backoff(Duration::from_secs(2))
 }
@@ -213,7 +235,7 @@ impl Bedrock for SdkBedrock {
                     match receiver.recv().await {
                         Ok(Some(event)) => Some((Ok(event), Some(receiver))),
                         Ok(None) => None,
-                        Err(err) => Some((Err(this.map_error(err, &model_id)), None)),
+                        Err(err) => Some((Err(this.map_stream_error(err, &model_id)), None)),
                     }
                 }
             });

@@ -43,8 +43,15 @@ pub struct Config {
     /// Total time allowed for one Bedrock call, retries included (API Gateway stops at 29 s).
     pub bedrock_timeout: Duration,
     pub connect_timeout: Duration,
+    /// Total time allowed for one streamed answer, from the request to the last event. Longer
+    /// than `bedrock_timeout`: a streaming integration may run minutes. Kept below the stream
+    /// function's Lambda timeout, so the caller gets a timeout event rather than a cut stream.
+    pub stream_timeout: Duration,
     /// Attempts per Bedrock call (1 = no retry). Kept low so throttling surfaces quickly.
     pub max_attempts: u32,
+    /// `adaptive` (default) also slows this client's own request rate after throttling, which
+    /// eases pressure on a shared Bedrock quota; `standard` only backs off per call.
+    pub adaptive_retries: bool,
     /// Seconds suggested to the caller in `Retry-After` when Bedrock throttles.
     pub retry_after_secs: u32,
     pub max_body_bytes: usize,
@@ -137,7 +144,15 @@ impl Config {
             auto_large_from_chars: number(&get, "AUTO_LARGE_FROM_CHARS", 4000, 0..=usize::MAX)?,
             bedrock_timeout: Duration::from_millis(number(&get, "BEDROCK_TIMEOUT_MS", 25_000, 100..=900_000)?),
             connect_timeout: Duration::from_millis(number(&get, "BEDROCK_CONNECT_TIMEOUT_MS", 3_000, 10..=60_000)?),
+            stream_timeout: Duration::from_millis(number(&get, "STREAM_TIMEOUT_MS", 290_000, 100..=900_000)?),
             max_attempts: number(&get, "BEDROCK_MAX_ATTEMPTS", 3, 1..=10)?,
+            adaptive_retries: match get("BEDROCK_RETRY_MODE").as_deref() {
+                None | Some("adaptive") => true,
+                Some("standard") => false,
+                Some(other) => {
+                    return Err(bad("BEDROCK_RETRY_MODE", format!("`{other}` is neither `adaptive` nor `standard`")));
+                }
+            },
             retry_after_secs: number(&get, "RETRY_AFTER_SECONDS", 2, 1..=3600)?,
             max_body_bytes: number(&get, "MAX_BODY_BYTES", 1 << 20, 1024..=(6 << 20))?,
             max_messages: number(&get, "MAX_MESSAGES", 512, 1..=100_000)?,
@@ -215,6 +230,7 @@ mod tests {
         assert_eq!(c.models.len(), catalog::MODELS.len());
         assert_eq!(c.default_model().id, catalog::MODELS[0].id);
         assert_eq!(c.bedrock_timeout, Duration::from_secs(25));
+        assert_eq!(c.stream_timeout, Duration::from_secs(290));
     }
 
     #[test]
@@ -233,7 +249,9 @@ mod tests {
             (&[("BEDROCK_MODEL_IDS", "not a model")], "BEDROCK_MODEL_IDS"),
             (&[("BEDROCK_DEFAULT_MODEL", "gpt-4")], "BEDROCK_DEFAULT_MODEL"),
             (&[("BEDROCK_TIMEOUT_MS", "soon")], "BEDROCK_TIMEOUT_MS"),
+            (&[("STREAM_TIMEOUT_MS", "99")], "STREAM_TIMEOUT_MS"),
             (&[("BEDROCK_MAX_ATTEMPTS", "0")], "BEDROCK_MAX_ATTEMPTS"),
+            (&[("BEDROCK_RETRY_MODE", "eager")], "BEDROCK_RETRY_MODE"),
             (&[("MODEL_PRICES", "{\"mistral.x\": 3}")], "MODEL_PRICES"),
             (&[("MODEL_PRICES", "{\"mistral.other\": {\"input\": 1, \"output\": 2}}")], "MODEL_PRICES"),
             (&[("BEDROCK_MODEL_ALIASES", "fast")], "BEDROCK_MODEL_ALIASES"),

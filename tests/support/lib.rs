@@ -38,7 +38,8 @@ impl Harness {
         let emulator = Emulator::start().await.expect("emulator");
         let bedrock = SdkBedrock::for_endpoint(&emulator.url(), &config).into_shared();
         let state = AppState::new(config, bedrock);
-        let server = server::serve(SocketAddr::from(([127, 0, 0, 1], 0)), state, Some(emulator)).await.expect("dev server");
+        let server =
+            server::serve(SocketAddr::from(([127, 0, 0, 1], 0)), state, Some(emulator)).await.expect("dev server");
         Harness { server, http: reqwest::Client::new() }
     }
 
@@ -76,13 +77,16 @@ impl Reply {
         let status = response.status().as_u16();
         let headers = response.headers().clone();
         let bytes = response.bytes().await.expect("body");
-        let body = serde_json::from_slice(&bytes).unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()));
+        let body = serde_json::from_slice(&bytes)
+            .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()));
         Reply { status, headers, body }
     }
 
     /// The `error.message` of an error reply.
     pub fn error_message(&self) -> &str {
-        self.body["error"]["message"].as_str().unwrap_or_else(|| panic!("not an error reply: {} {}", self.status, self.body))
+        self.body["error"]["message"]
+            .as_str()
+            .unwrap_or_else(|| panic!("not an error reply: {} {}", self.status, self.body))
     }
 }
 

@@ -52,10 +52,15 @@ fn system_messages_become_the_system_field() {
         {"role": "user", "content": "Hi"},
         {"role": "developer", "content": "And polite."}
     ]}));
-    let system: Vec<_> = p.converse.system.iter().map(|s| match s {
-        SystemContentBlock::Text(t) => t.as_str(),
-        _ => "?",
-    }).collect();
+    let system: Vec<_> = p
+        .converse
+        .system
+        .iter()
+        .map(|s| match s {
+            SystemContentBlock::Text(t) => t.as_str(),
+            _ => "?",
+        })
+        .collect();
     assert_eq!(system, ["Be brief.", "And polite."]);
     assert_eq!(p.converse.messages.len(), 1);
     assert_eq!(p.converse.model_id, "mistral.mistral-large-2407-v1:0");
@@ -102,7 +107,11 @@ fn tool_round_trip() -> Value {
 fn tool_calls_round_trip_over_two_turns() {
     let p = ok(tool_round_trip());
     let m = &p.converse.messages;
-    assert_eq!(m.len(), 7, "user, assistant(tool uses), user(results), assistant, user, assistant, user(results): {m:?}");
+    assert_eq!(
+        m.len(),
+        7,
+        "user, assistant(tool uses), user(results), assistant, user, assistant, user(results): {m:?}"
+    );
 
     let uses: Vec<&ToolUseBlock> = m[1].content().iter().filter_map(|b| b.as_tool_use().ok()).collect();
     assert_eq!(m[1].content().len(), 2, "the empty assistant text is dropped");
@@ -153,13 +162,18 @@ fn tool_choice_modes_map_to_bedrock() {
         Some(ToolChoice::Tool(t)) => assert_eq!(t.name(), "get_time"),
         other => panic!("{other:?}"),
     }
-    assert_eq!(with(json!({"type": "function", "function": {"name": "nope"}})).unwrap_err().param(), Some("tool_choice.function.name"));
+    assert_eq!(
+        with(json!({"type": "function", "function": {"name": "nope"}})).unwrap_err().param(),
+        Some("tool_choice.function.name")
+    );
     assert_eq!(with(json!("sometimes")).unwrap_err().param(), Some("tool_choice"));
     // `none` cannot be honoured once the conversation holds tool calls: Bedrock needs the specs.
     assert_eq!(with(json!("none")).unwrap_err().param(), Some("tools"));
 
-    let plain = |choice: Value| run(json!({"model": "mistral-large", "messages": [{"role": "user", "content": "hi"}],
-        "tools": [{"type": "function", "function": {"name": "f"}}], "tool_choice": choice}));
+    let plain = |choice: Value| {
+        run(json!({"model": "mistral-large", "messages": [{"role": "user", "content": "hi"}],
+        "tools": [{"type": "function", "function": {"name": "f"}}], "tool_choice": choice}))
+    };
     assert!(plain(json!("none")).unwrap().converse.tool_config.is_none());
 }
 
@@ -191,13 +205,20 @@ fn inference_parameters_map_and_are_range_checked() {
     let i = &p.converse.inference;
     assert_eq!((i.temperature(), i.top_p(), i.max_tokens()), (Some(0.3), Some(0.9), Some(100)));
     assert_eq!(i.stop_sequences(), ["END", "STOP"]);
-    let single = ok(json!({"messages": [{"role": "user", "content": "hi"}], "stop": "END", "max_completion_tokens": 5}));
+    let single =
+        ok(json!({"messages": [{"role": "user", "content": "hi"}], "stop": "END", "max_completion_tokens": 5}));
     assert_eq!(single.converse.inference.stop_sequences(), ["END"]);
     assert_eq!(single.converse.inference.max_tokens(), Some(5));
 
-    for (field, value) in [("temperature", json!(1.5)), ("temperature", json!(-0.1)), ("top_p", json!(0)), ("max_tokens", json!(0)),
-        ("max_tokens", json!(-5)), ("max_tokens", json!(100_000)), ("stop", json!([""]))]
-    {
+    for (field, value) in [
+        ("temperature", json!(1.5)),
+        ("temperature", json!(-0.1)),
+        ("top_p", json!(0)),
+        ("max_tokens", json!(0)),
+        ("max_tokens", json!(-5)),
+        ("max_tokens", json!(100_000)),
+        ("stop", json!([""])),
+    ] {
         let mut body = json!({"messages": [{"role": "user", "content": "hi"}]});
         body[field] = value.clone();
         assert_eq!(err(body).param(), Some(field), "{field}={value}");
@@ -206,9 +227,16 @@ fn inference_parameters_map_and_are_range_checked() {
 
 #[test]
 fn unsupported_fields_are_refused_not_dropped() {
-    for (field, value) in [("random_seed", json!(42)), ("seed", json!(7)), ("n", json!(2)), ("presence_penalty", json!(0.5)),
-        ("frequency_penalty", json!(1)), ("safe_prompt", json!(true)), ("logprobs", json!(true)), ("parallel_tool_calls", json!(false))]
-    {
+    for (field, value) in [
+        ("random_seed", json!(42)),
+        ("seed", json!(7)),
+        ("n", json!(2)),
+        ("presence_penalty", json!(0.5)),
+        ("frequency_penalty", json!(1)),
+        ("safe_prompt", json!(true)),
+        ("logprobs", json!(true)),
+        ("parallel_tool_calls", json!(false)),
+    ] {
         let mut body = json!({"messages": [{"role": "user", "content": "hi"}]});
         body[field] = value;
         let e = err(body);
@@ -216,17 +244,25 @@ fn unsupported_fields_are_refused_not_dropped() {
         assert_eq!(e.code(), "unsupported_parameter");
     }
     // Neutral values are accepted.
-    ok(json!({"messages": [{"role": "user", "content": "hi"}], "seed": null, "n": 1, "presence_penalty": 0, "safe_prompt": false}));
+    ok(
+        json!({"messages": [{"role": "user", "content": "hi"}], "seed": null, "n": 1, "presence_penalty": 0, "safe_prompt": false}),
+    );
 }
 
 #[test]
 fn capabilities_the_model_lacks_are_refused_before_bedrock() {
     let small = "mistral.mistral-7b-instruct-v0:2";
-    let e = err(json!({"model": small, "messages": [{"role": "system", "content": "x"}, {"role": "user", "content": "hi"}]}));
+    let e = err(
+        json!({"model": small, "messages": [{"role": "system", "content": "x"}, {"role": "user", "content": "hi"}]}),
+    );
     assert_eq!(e.param(), Some("messages[0].role"));
-    let e = err(json!({"model": small, "messages": [{"role": "user", "content": "hi"}], "tools": [{"type": "function", "function": {"name": "f"}}]}));
+    let e = err(
+        json!({"model": small, "messages": [{"role": "user", "content": "hi"}], "tools": [{"type": "function", "function": {"name": "f"}}]}),
+    );
     assert_eq!(e.param(), Some("tools"));
-    let e = err(json!({"model": "mistral-large", "messages": [{"role": "user", "content": [{"type": "image_url", "image_url": "data:image/png;base64,AAAA"}]}]}));
+    let e = err(
+        json!({"model": "mistral-large", "messages": [{"role": "user", "content": [{"type": "image_url", "image_url": "data:image/png;base64,AAAA"}]}]}),
+    );
     assert_eq!(e.param(), Some("messages[0].content[0]"));
     let e = err(json!({"model": "mistral-large", "messages": [{"role": "user", "content": "hi"}],
         "response_format": {"type": "json_schema", "json_schema": {"name": "x", "schema": {"type": "object"}}}}));
@@ -235,8 +271,10 @@ fn capabilities_the_model_lacks_are_refused_before_bedrock() {
 
 #[test]
 fn images_must_be_inline_data_urls() {
-    let image = |url: &str| run(json!({"model": "pixtral-large", "messages": [{"role": "user", "content": [
-        {"type": "text", "text": "What is this?"}, {"type": "image_url", "image_url": {"url": url}}]}]}));
+    let image = |url: &str| {
+        run(json!({"model": "pixtral-large", "messages": [{"role": "user", "content": [
+        {"type": "text", "text": "What is this?"}, {"type": "image_url", "image_url": {"url": url}}]}]}))
+    };
     let p = image("data:image/png;base64,iVBORw0KGgo=").unwrap();
     assert_eq!(p.converse.model_id, "us.mistral.pixtral-large-2502-v1:0");
     let image_block = p.converse.messages[0].content()[1].as_image().unwrap();
@@ -260,22 +298,38 @@ fn json_schema_output_uses_bedrock_structured_output() {
 
 #[test]
 fn json_object_is_native_where_possible_and_an_instruction_otherwise() {
-    let native = ok(json!({"model": "mistral-large-3", "messages": [{"role": "user", "content": "x"}], "response_format": {"type": "json_object"}}));
+    let native = ok(
+        json!({"model": "mistral-large-3", "messages": [{"role": "user", "content": "x"}], "response_format": {"type": "json_object"}}),
+    );
     assert!(native.converse.output_config.is_some());
-    let prompted = ok(json!({"model": "mistral-large", "messages": [{"role": "user", "content": "x"}], "response_format": {"type": "json_object"}}));
+    let prompted = ok(
+        json!({"model": "mistral-large", "messages": [{"role": "user", "content": "x"}], "response_format": {"type": "json_object"}}),
+    );
     assert!(prompted.converse.output_config.is_none());
     assert!(matches!(prompted.converse.system.last(), Some(SystemContentBlock::Text(t)) if t.contains("JSON object")));
-    let refused = err(json!({"model": "mistral-7b", "messages": [{"role": "user", "content": "x"}], "response_format": {"type": "json_object"}}));
+    let refused = err(
+        json!({"model": "mistral-7b", "messages": [{"role": "user", "content": "x"}], "response_format": {"type": "json_object"}}),
+    );
     assert_eq!(refused.param(), Some("response_format"));
 }
 
 #[test]
 fn conversation_shape_is_checked() {
     assert_eq!(err(json!({"messages": []})).param(), Some("messages"));
-    assert_eq!(err(json!({"messages": [{"role": "assistant", "content": "hello"}, {"role": "user", "content": "hi"}]})).param(), Some("messages"));
-    assert_eq!(err(json!({"model": "mistral-large", "messages": [{"role": "system", "content": "only system"}]})).param(), Some("messages"));
+    assert_eq!(
+        err(json!({"messages": [{"role": "assistant", "content": "hello"}, {"role": "user", "content": "hi"}]}))
+            .param(),
+        Some("messages")
+    );
+    assert_eq!(
+        err(json!({"model": "mistral-large", "messages": [{"role": "system", "content": "only system"}]})).param(),
+        Some("messages")
+    );
     assert_eq!(err(json!({"messages": [{"role": "user", "content": "  "}]})).param(), Some("messages[0].content"));
-    assert_eq!(err(json!({"messages": [{"role": "user", "content": "hi"}, {"role": "assistant"}]})).param(), Some("messages[1]"));
+    assert_eq!(
+        err(json!({"messages": [{"role": "user", "content": "hi"}, {"role": "assistant"}]})).param(),
+        Some("messages[1]")
+    );
     assert_eq!(err(json!({"messages": [{"role": "robot", "content": "hi"}]})).param(), Some("messages[0].role"));
 }
 
@@ -287,7 +341,9 @@ fn stream_flag_is_carried() {
 
 fn output(content: Vec<ContentBlock>, stop: StopReason) -> ConverseOutput {
     ConverseOutput::builder()
-        .output(Output::Message(Message::builder().role(ConversationRole::Assistant).set_content(Some(content)).build().unwrap()))
+        .output(Output::Message(
+            Message::builder().role(ConversationRole::Assistant).set_content(Some(content)).build().unwrap(),
+        ))
         .stop_reason(stop)
         .usage(TokenUsage::builder().input_tokens(1000).output_tokens(500).total_tokens(1500).build().unwrap())
         .build()
@@ -317,7 +373,14 @@ fn converse_output_becomes_a_chat_completion_with_cost() {
     let out = output(
         vec![
             ContentBlock::Text("Let me check.".into()),
-            ContentBlock::ToolUse(ToolUseBlock::builder().tool_use_id("tooluse_1").name("get_weather").input(to_document(&json!({"city": "Paris"}))).build().unwrap()),
+            ContentBlock::ToolUse(
+                ToolUseBlock::builder()
+                    .tool_use_id("tooluse_1")
+                    .name("get_weather")
+                    .input(to_document(&json!({"city": "Paris"})))
+                    .build()
+                    .unwrap(),
+            ),
         ],
         StopReason::ToolUse,
     );
@@ -329,9 +392,18 @@ fn converse_output_becomes_a_chat_completion_with_cost() {
     assert_eq!(json["choices"][0]["finish_reason"], "tool_calls");
     assert_eq!(json["choices"][0]["message"]["content"], "Let me check.");
     let call = &json["choices"][0]["message"]["tool_calls"][0];
-    assert_eq!((call["id"].as_str(), call["type"].as_str(), call["function"]["name"].as_str()), (Some("tooluse_1"), Some("function"), Some("get_weather")));
-    assert_eq!(serde_json::from_str::<Value>(call["function"]["arguments"].as_str().unwrap()).unwrap(), json!({"city": "Paris"}));
-    assert_eq!(json["usage"], json!({"prompt_tokens": 1000, "completion_tokens": 500, "total_tokens": 1500, "cost_usd": 0.01}));
+    assert_eq!(
+        (call["id"].as_str(), call["type"].as_str(), call["function"]["name"].as_str()),
+        (Some("tooluse_1"), Some("function"), Some("get_weather"))
+    );
+    assert_eq!(
+        serde_json::from_str::<Value>(call["function"]["arguments"].as_str().unwrap()).unwrap(),
+        json!({"city": "Paris"})
+    );
+    assert_eq!(
+        json["usage"],
+        json!({"prompt_tokens": 1000, "completion_tokens": 500, "total_tokens": 1500, "cost_usd": 0.01})
+    );
 }
 
 #[test]
@@ -339,7 +411,8 @@ fn unknown_prices_give_no_cost_figure() {
     let config = config();
     let large3 = config.models.iter().find(|m| m.id == "mistral.mistral-large-3-675b-instruct").unwrap();
     let out = output(vec![ContentBlock::Text("{}".into())], StopReason::EndTurn);
-    let json = serde_json::to_value(completion_from_converse(&out, Envelope::new(&large3.id), large3.price.as_ref())).unwrap();
+    let json =
+        serde_json::to_value(completion_from_converse(&out, Envelope::new(&large3.id), large3.price.as_ref())).unwrap();
     assert!(json["usage"].get("cost_usd").is_none());
     assert_eq!(json["choices"][0]["message"]["content"], "{}");
     assert!(json["choices"][0]["message"].get("tool_calls").is_none());

@@ -5,6 +5,7 @@
 mod body;
 mod chat;
 mod models;
+mod stage;
 mod stream;
 mod tools;
 
@@ -64,9 +65,11 @@ fn tools_routes() -> Router<AppState> {
     Router::new().route("/tools/v1/chat/completions", post(tools::complete))
 }
 
-/// JSON 404/405 in the API's error shape, then the state.
+/// JSON 404/405 in the API's error shape, the state, and stage-free paths: the stage is
+/// stripped before routing, so the inner router is wrapped as a whole.
 fn finish(routes: Router<AppState>, state: AppState) -> Router {
-    routes.fallback(not_found).method_not_allowed_fallback(method_not_allowed).with_state(state)
+    let inner = routes.fallback(not_found).method_not_allowed_fallback(method_not_allowed).with_state(state);
+    Router::new().fallback_service(tower::ServiceBuilder::new().map_request(stage::strip_stage).service(inner))
 }
 
 async fn not_found(uri: http::Uri) -> ApiError {

@@ -1,0 +1,103 @@
+//! What the converse function adds on top of Bedrock, for a ~2 KB chat request: the full path
+//! (API Gateway event JSON → lambda_http → router → conversion → SDK call to a zero-delay
+//! emulator → response → API Gateway response JSON) against the bare SDK call it makes, timed
+//! alternately so both see the same machine. Prints p50/p99 of each, the added p50, and the
+//! process's peak memory. Run with `cargo bench -p tests --bench converse`.
+
+use std::time::{Duration, Instant};
+
+use lambda_http::request::LambdaRequest;
+use lambda_http::tower::ServiceExt;
+use lambda_http::{Adapter, Context, LambdaEvent};
+use serde_json::json;
+use shared::bedrock::{Bedrock, SdkBedrock};
+use shared::{AppState, Config};
+
+const ROUNDS: usize = 3000;
+const WARMUP: usize = 200;
+
+fn event() -> String {
+    // ~2 KB of conversation: a system prompt and a few turns.
+    let filler = "The quick brown fox jumps over the lazy dog while the model keeps the context. ";
+    let body = json!({"model": "mistral-large", "temperature": 0.3, "max_tokens": 256, "messages": [
+        {"role": "system", "content": filler.repeat(4)},
+        {"role": "user", "content": filler.repeat(6)},
+        {"role": "assistant", "content": filler.repeat(5)},
+        {"role": "user", "content": filler.repeat(6)}
+    ]})
+    .to_string();
+    assert!((1800..2600).contains(&body.len()), "request body is {} bytes", body.len());
+    json!({
+        "resource": "/v1/chat/completions", "path": "/v1/chat/completions", "httpMethod": "POST",
+        "headers": {"Content-Type": "application/json", "Host": "abc123.execute-api.us-east-1.amazonaws.com"},
+        "multiValueHeaders": {"Content-Type": ["application/json"], "Host": ["abc123.execute-api.us-east-1.amazonaws.com"]},
+        "requestContext": {"accountId": "123456789012", "apiId": "abc123", "resourcePath": "/v1/chat/completions",
+            "httpMethod": "POST", "path": "/prod/v1/chat/completions", "stage": "prod", "requestId": "r1",
+            "identity": {"sourceIp": "203.0.113.10"}},
+        "body": body, "isBase64Encoded": false
+    })
+    .to_string()
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
+}
+
+fn peak_rss_kib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    status.lines().find(|l| l.starts_with("VmHWM:"))?.split_whitespace().nth(1)?.parse().ok()
+}
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() {
+    let emulator = dev::emulator::Emulator::start().await.unwrap();
+    let config = Config::from_lookup(|k| (k == "BEDROCK_MAX_ATTEMPTS").then(|| "1".to_owned())).unwrap();
+    let bedrock = SdkBedrock::for_endpoint(&emulator.url(), &config);
+    let direct = bedrock.clone();
+    let router = shared::routes::converse_router(AppState::new(config.clone(), bedrock.into_shared()));
+    let event = event();
+
+    // The Converse input the function sends, for the bare SDK baseline.
+    let payload: LambdaRequest = serde_json::from_str(&event).unwrap();
+    let request: lambda_http::Request = payload.into();
+    let call = shared::chat::parse(&config, request.body().as_ref()).unwrap();
+    let converse = call.prepared.converse.clone();
+
+    let mut full = Vec::with_capacity(ROUNDS);
+    let mut bare = Vec::with_capacity(ROUNDS);
+    for round in 0..WARMUP + ROUNDS {
+        let started = Instant::now();
+        let payload: LambdaRequest = serde_json::from_str(&event).unwrap();
+        let response =
+            Adapter::from(router.clone()).oneshot(LambdaEvent::new(payload, Context::default())).await.unwrap();
+        let out = serde_json::to_string(&response).unwrap();
+        let t_full = started.elapsed();
+        assert!(out.contains("\"statusCode\":200"), "{out}");
+
+        let started = Instant::now();
+        let output = direct.converse(converse.clone()).await.unwrap();
+        let t_bare = started.elapsed();
+        assert!(output.usage().is_some());
+        if round >= WARMUP {
+            full.push(t_full);
+            bare.push(t_bare);
+        }
+    }
+    full.sort();
+    bare.sort();
+    let us = |d: Duration| d.as_secs_f64() * 1e6;
+    println!(
+        "converse bench: {ROUNDS} requests of a {} byte event (~2 KB chat body), zero-delay emulator on loopback",
+        event.len()
+    );
+    println!("  full path  p50 {:8.1} us   p99 {:8.1} us", us(percentile(&full, 0.5)), us(percentile(&full, 0.99)));
+    println!("  bare SDK   p50 {:8.1} us   p99 {:8.1} us", us(percentile(&bare, 0.5)), us(percentile(&bare, 0.99)));
+    println!(
+        "  added by the function: p50 {:6.1} us   p99 {:6.1} us",
+        us(percentile(&full, 0.5)) - us(percentile(&bare, 0.5)),
+        us(percentile(&full, 0.99)) - us(percentile(&bare, 0.99))
+    );
+    if let Some(kib) = peak_rss_kib() {
+        println!("  peak RSS of the bench process (emulator included): {:.1} MiB", kib as f64 / 1024.0);
+    }
+}
