@@ -25,9 +25,10 @@ async fn run() -> Result<(), String> {
     };
     let backend = Backend::from_env()?;
     let config = shared::Config::from_env().map_err(|e| e.to_string())?;
+    let tools = shared::tools::Toolbox::from_env().map_err(|e| e.to_string())?;
     let model = config.default_model().id.clone();
     let addr = SocketAddr::from(([127, 0, 0, 1], port));
-    let dev = server::start(addr, backend, config).await.map_err(|e| format!("cannot listen on {addr}: {e}"))?;
+    let dev = server::start(addr, backend, config, tools).await.map_err(|e| format!("cannot listen on {addr}: {e}"))?;
     let url = dev.url();
     let bedrock = match dev.emulator() {
         Some(emulator) => format!("Bedrock emulator at {}", emulator.url()),

@@ -5,6 +5,7 @@ use std::net::SocketAddr;
 
 use axum::serve::ListenerExt;
 use shared::bedrock::SdkBedrock;
+use shared::tools::Toolbox;
 use shared::{AppState, Config};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
@@ -53,7 +54,7 @@ impl DevServer {
 }
 
 /// Binds `addr` and serves all routes; returns once connections are accepted.
-pub async fn start(addr: SocketAddr, backend: Backend, config: Config) -> std::io::Result<DevServer> {
+pub async fn start(addr: SocketAddr, backend: Backend, config: Config, tools: Toolbox) -> std::io::Result<DevServer> {
     let (emulator, bedrock) = match backend {
         Backend::Emulator => {
             let emulator = Emulator::start().await?;
@@ -62,7 +63,7 @@ pub async fn start(addr: SocketAddr, backend: Backend, config: Config) -> std::i
         }
         Backend::Aws => (None, SdkBedrock::from_env(&config).await),
     };
-    serve(addr, AppState::new(config, bedrock.into_shared()), emulator).await
+    serve(addr, AppState::with_tools(config, bedrock.into_shared(), tools), emulator).await
 }
 
 /// Serves all routes over `state` (tests pass their own state).

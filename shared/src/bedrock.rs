@@ -226,17 +226,15 @@ impl Bedrock for SdkBedrock {
                     mapped
                 })?;
             tracing::info!(model = %model_id, elapsed_ms = started.elapsed().as_millis() as u64, "bedrock converse-stream accepted");
-            let this = self.clone();
-            let events = futures_util::stream::unfold(Some(output.stream), move |receiver| {
-                let this = this.clone();
-                let model_id = model_id.clone();
-                async move {
-                    let mut receiver = receiver?;
-                    match receiver.recv().await {
-                        Ok(Some(event)) => Some((Ok(event), Some(receiver))),
-                        Ok(None) => None,
-                        Err(err) => Some((Err(this.map_stream_error(err, &model_id)), None)),
-                    }
+            // The receiver, this client's settings and the model id travel with the stream
+            // state: nothing is cloned per event.
+            let state = Some((output.stream, self.clone(), model_id));
+            let events = futures_util::stream::unfold(state, |state| async move {
+                let (mut receiver, this, model_id) = state?;
+                match receiver.recv().await {
+                    Ok(Some(event)) => Some((Ok(event), Some((receiver, this, model_id)))),
+                    Ok(None) => None,
+                    Err(err) => Some((Err(this.map_stream_error(err, &model_id)), None)),
                 }
             });
             Ok(Box::pin(events) as EventStream)

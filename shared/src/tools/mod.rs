@@ -1,1 +1,169 @@
 //! Server-side tool use: the tool registry, built-in and webhook tools, and the tool loop.
+//!
+//! A [`Toolbox`] is built once per cold start from the environment ([`settings`]): the
+//! registry of tools with their compiled argument schemas, the limits of the loop, the HTTP
+//! client for webhooks and callbacks, and the secrets. [`complete`] is the use case that the
+//! HTTP route and the SQS/EventBridge triggers share: parse, run the loop, answer.
+
+pub mod auth;
+pub mod builtin;
+pub mod events;
+pub mod registry;
+pub mod request;
+pub mod schema;
+pub mod settings;
+pub mod ssrf;
+pub mod tool_loop;
+pub mod webhook;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_util::future::BoxFuture;
+use http::HeaderMap;
+use serde_json::Value;
+
+use crate::bedrock::Bedrock;
+use crate::config::{Config, ConfigError};
+use crate::error::ApiError;
+
+pub use registry::Registry;
+pub use settings::ToolSettings;
+pub use tool_loop::{LoopFinish, ToolRun, ToolsCompletion};
+
+/// A tool the model may call. Implementations must honour `deadline` where they can; the loop
+/// also enforces it, dropping a call that runs past it.
+pub trait Tool: Send + Sync + 'static {
+    /// `[a-zA-Z0-9_-]{1,64}`, unique in the registry.
+    fn name(&self) -> &str;
+    fn description(&self) -> &str;
+    /// JSON schema of the arguments (an object schema); arguments are validated against it
+    /// before `call`.
+    fn parameters(&self) -> Value;
+    /// How long one call may take; `None` uses `TOOLS_TIMEOUT_MS`.
+    fn timeout(&self) -> Option<Duration> {
+        None
+    }
+    /// Runs the tool. The returned JSON becomes the `toolResult` the model reads.
+    fn call<'a>(&'a self, invocation: Invocation<'a>) -> BoxFuture<'a, Result<Value, ToolError>>;
+}
+
+/// One call of a tool by the model.
+#[derive(Debug, Clone, Copy)]
+pub struct Invocation<'a> {
+    /// Already validated against the tool's schema.
+    pub arguments: &'a Value,
+    /// Bedrock's `toolUseId`.
+    pub call_id: &'a str,
+    /// The chat-completion id of the request that runs the loop.
+    pub request_id: &'a str,
+    pub deadline: tokio::time::Instant,
+}
+
+/// Why a tool call produced no result. The message is what the model reads in the error
+/// `toolResult`, so it says what to change where that is possible.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ToolError {
+    #[error("there is no tool named `{name}`; the available tools are: {available}")]
+    Unknown { name: String, available: String },
+    #[error("{0}")]
+    InvalidArguments(String),
+    #[error("the tool did not answer within {} ms", .0.as_millis())]
+    TimedOut(Duration),
+    #[error("the tool failed: {0}")]
+    Failed(String),
+    #[error("the tool's reply is unusable: {0}")]
+    BadReply(String),
+    #[error("the tool's result is larger than {limit} bytes")]
+    TooLarge { limit: usize },
+    #[error("the tool's URL was refused: {0}")]
+    Refused(String),
+}
+
+impl ToolError {
+    /// A stable code for the trace (`tool_runs[].error_code`).
+    pub fn code(&self) -> &'static str {
+        match self {
+            ToolError::Unknown { .. } => "unknown_tool",
+            ToolError::InvalidArguments(_) => "invalid_arguments",
+            ToolError::TimedOut(_) => "timeout",
+            ToolError::Failed(_) => "failed",
+            ToolError::BadReply(_) => "bad_reply",
+            ToolError::TooLarge { .. } => "too_large",
+            ToolError::Refused(_) => "refused",
+        }
+    }
+}
+
+/// Everything the tool loop needs, built once per cold start.
+pub struct Toolbox {
+    pub registry: Registry,
+    pub settings: ToolSettings,
+    /// The client for webhook tools and event callbacks (SSRF-guarded, no redirects).
+    pub outbound: Arc<webhook::Outbound>,
+}
+
+impl std::fmt::Debug for Toolbox {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Toolbox")
+            .field("tools", &self.registry.names().collect::<Vec<_>>())
+            .field("settings", &self.settings)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Toolbox {
+    /// Settings, built-in and webhook tools from the process environment.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|k| std::env::var(k).ok())
+    }
+
+    /// The same from `get`, so tests can pass a map (webhook secrets are looked up through it too).
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let settings = ToolSettings::from_lookup(&get)?;
+        let outbound = Arc::new(
+            webhook::Outbound::new(settings.addresses, settings.max_result_bytes)
+                .map_err(|reason| ConfigError { var: "TOOLS_WEBHOOKS", reason })?,
+        );
+        let mut registry = Registry::default();
+        for tool in builtin::enabled(get("TOOLS_BUILTIN").as_deref())? {
+            registry.register(tool).map_err(|reason| ConfigError { var: "TOOLS_BUILTIN", reason })?;
+        }
+        let (var, specs) = webhook::specs_from(&get)?;
+        for tool in webhook::tools(var, specs, &settings, &outbound, &get)? {
+            registry.register(tool).map_err(|reason| ConfigError { var, reason })?;
+        }
+        Ok(Toolbox { registry, settings, outbound })
+    }
+
+    /// The built-in tools with default settings: what `AppState::new` uses.
+    pub fn builtin() -> Self {
+        Self::from_lookup(|_| None).expect("the default tool settings are valid")
+    }
+
+    /// Adds a tool defined in code (tests, or a deployment's own Rust tools).
+    pub fn with_tool(mut self, tool: Arc<dyn Tool>) -> Result<Self, String> {
+        self.registry.register(tool)?;
+        Ok(self)
+    }
+
+    /// Verifies the incoming signature when `TOOLS_INBOUND_SECRET` is configured.
+    pub fn authenticate(&self, headers: &HeaderMap, body: &[u8]) -> Result<(), ApiError> {
+        let Some(secret) = &self.settings.inbound_secret else { return Ok(()) };
+        auth::verify(secret, headers, body, auth::now()).map_err(|e| {
+            tracing::info!(reason = %e, "tool request refused: bad signature");
+            ApiError::Unauthorized(e.to_string())
+        })
+    }
+}
+
+/// The tool-loop use case: parse a `/tools/v1` request body, run the loop, answer.
+pub async fn complete(
+    config: &Config,
+    bedrock: &dyn Bedrock,
+    toolbox: &Toolbox,
+    body: &[u8],
+) -> Result<ToolsCompletion, ApiError> {
+    let call = request::parse(config, toolbox, body)?;
+    tool_loop::run(bedrock, toolbox, call).await
+}

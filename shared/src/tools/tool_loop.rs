@@ -1,0 +1,322 @@
+//! The tool loop: Converse with the tool specs, run every `toolUse` of the answer concurrently,
+//! send all results back in one user turn, and repeat until the model answers, within a step
+//! bound and an overall deadline.
+//!
+//! Nothing a tool does can stall or break the loop: an unknown tool, arguments failing the
+//! schema, a failure, a timeout, a non-JSON or oversized reply each become an error
+//! `toolResult` the model can react to. Hitting a bound returns the last answer with
+//! `finish_reason` `max_steps` or `deadline`, or a 504 when the model never answered at all.
+
+use std::time::Duration;
+
+use aws_sdk_bedrockruntime::operation::converse::ConverseOutput;
+use aws_sdk_bedrockruntime::types::{
+    AutoToolChoice, ContentBlock, ConversationRole, Message, StopReason, ToolChoice, ToolConfiguration,
+    ToolResultBlock, ToolResultContentBlock, ToolResultStatus, ToolUseBlock,
+};
+use futures_util::future::join_all;
+use serde::Serialize;
+use serde_json::Value;
+use tokio::time::{Instant, timeout_at};
+
+use super::registry::Entry;
+use super::request::ToolsCall;
+use super::{Invocation, ToolError, Toolbox};
+use crate::api::response::{FinishReason, ResponseMessage, Usage};
+use crate::bedrock::Bedrock;
+use crate::convert::document::{to_document, to_json};
+use crate::convert::response::{Envelope, message_from_converse, usage_from_tokens};
+use crate::error::ApiError;
+
+/// A `chat.completion` with the trace of the tools the loop ran.
+#[derive(Debug, Clone, Serialize)]
+pub struct ToolsCompletion {
+    pub id: String,
+    pub object: &'static str,
+    pub created: u64,
+    pub model: String,
+    pub choices: Vec<ToolsChoice>,
+    /// Every Bedrock call of the loop, summed, with the cost where the price is known.
+    pub usage: Usage,
+    /// Every tool call, in the order the model made them.
+    pub tool_runs: Vec<ToolRun>,
+    /// Model calls made.
+    pub steps: u32,
+    /// Why the loop stopped before the model finished, when a bound stopped it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stop_detail: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ToolsChoice {
+    pub index: u32,
+    pub message: ResponseMessage,
+    pub finish_reason: LoopFinish,
+}
+
+/// The model's own finish reason, or the bound that ended the loop.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(untagged)]
+pub enum LoopFinish {
+    Model(FinishReason),
+    Bound(Bound),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Bound {
+    /// `TOOLS_MAX_STEPS` model calls were made and the last one still asked for tools.
+    MaxSteps,
+    /// `TOOLS_DEADLINE_MS` ran out.
+    Deadline,
+}
+
+/// One tool call: what the model asked, what came back, how long it took.
+#[derive(Debug, Clone, Serialize)]
+pub struct ToolRun {
+    /// Bedrock's `toolUseId`.
+    pub id: String,
+    pub name: String,
+    pub arguments: Value,
+    /// `ok` or `error`.
+    pub status: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub result: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error_code: Option<&'static str>,
+    /// The model call (1-based) that asked for this tool call.
+    pub step: u32,
+    /// When the call started, in milliseconds since the request started (microsecond precision).
+    pub started_ms: f64,
+    pub duration_ms: f64,
+}
+
+impl ToolRun {
+    pub fn is_ok(&self) -> bool {
+        self.status == "ok"
+    }
+}
+
+/// Runs the loop for a parsed request.
+pub async fn run(
+    bedrock: &dyn Bedrock,
+    toolbox: &Toolbox,
+    call: ToolsCall<'_, '_>,
+) -> Result<ToolsCompletion, ApiError> {
+    let started = Instant::now();
+    let deadline = started + toolbox.settings.deadline;
+    let ToolsCall { model, mut converse, tools } = call;
+    let envelope = Envelope::new(&model.id);
+    let price = model.price.as_ref();
+    let mut usage = Usage { cost_usd: price.map(|_| 0.0), ..Usage::default() };
+    let mut runs: Vec<ToolRun> = Vec::new();
+    let mut last: Option<ConverseOutput> = None;
+    let mut steps = 0u32;
+
+    let stopped = |last: Option<ConverseOutput>, bound: Bound, steps: u32, runs: Vec<ToolRun>, usage: Usage| {
+        let detail = match bound {
+            Bound::MaxSteps => format!(
+                "the model still asked for tools after {steps} model calls (TOOLS_MAX_STEPS); its last tool calls were not run"
+            ),
+            Bound::Deadline => format!(
+                "the tool loop ran out of time after {} ms (TOOLS_DEADLINE_MS) and {steps} model calls",
+                toolbox.settings.deadline.as_millis()
+            ),
+        };
+        tracing::warn!(steps, bound = ?bound, "tool loop stopped by a bound");
+        match last {
+            Some(output) => {
+                Ok(completion(&envelope, &output, LoopFinish::Bound(bound), steps, runs, usage, Some(detail)))
+            }
+            None => Err(ApiError::Timeout(format!(
+                "{detail}, before the model answered. Retry, or raise TOOLS_DEADLINE_MS within the API Gateway timeout."
+            ))),
+        }
+    };
+
+    loop {
+        if Instant::now() >= deadline {
+            return stopped(last, Bound::Deadline, steps, runs, usage);
+        }
+        steps += 1;
+        let output = match timeout_at(deadline, bedrock.converse(converse.clone())).await {
+            Ok(answer) => answer?,
+            Err(_) => return stopped(last, Bound::Deadline, steps, runs, usage),
+        };
+        usage += usage_from_tokens(output.usage(), price);
+        let calls: Vec<ToolUseBlock> = output
+            .output()
+            .and_then(|o| o.as_message().ok())
+            .map(|m| {
+                m.content()
+                    .iter()
+                    .filter_map(|b| match b {
+                        ContentBlock::ToolUse(call) => Some(call.clone()),
+                        _ => None,
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        if calls.is_empty() || *output.stop_reason() != StopReason::ToolUse {
+            let (_, finish) = message_from_converse(&output);
+            tracing::info!(steps, tool_calls = runs.len(), "tool loop finished");
+            return Ok(completion(&envelope, &output, LoopFinish::Model(finish), steps, runs, usage, None));
+        }
+        if steps >= toolbox.settings.max_steps {
+            return stopped(Some(output), Bound::MaxSteps, steps, runs, usage);
+        }
+
+        let context = Context { toolbox, tools: &tools, request_id: &envelope.id, started, deadline, step: steps };
+        let outcomes = join_all(calls.iter().map(|call| run_one(&context, call))).await;
+        let mut results = Vec::with_capacity(outcomes.len());
+        for (run, result) in outcomes {
+            runs.push(run);
+            results.push(ContentBlock::ToolResult(result));
+        }
+
+        let assistant = output.output().and_then(|o| o.as_message().ok()).cloned().ok_or_else(|| {
+            ApiError::Upstream("Bedrock asked for tools without an assistant message. Retry the request.".into())
+        })?;
+        converse.messages.push(assistant);
+        converse.messages.push(
+            Message::builder().role(ConversationRole::User).set_content(Some(results)).build().map_err(internal)?,
+        );
+        // A forced tool choice (`any`, a named tool) applies to the first turn only; kept, it
+        // would make the model call tools forever.
+        converse.tool_config = converse.tool_config.take().map(relax_tool_choice).transpose()?;
+        last = Some(output);
+    }
+}
+
+struct Context<'a> {
+    toolbox: &'a Toolbox,
+    tools: &'a [&'a Entry],
+    request_id: &'a str,
+    started: Instant,
+    deadline: Instant,
+    step: u32,
+}
+
+/// Runs one `toolUse` and returns its trace entry and the `toolResult` for the model.
+async fn run_one(context: &Context<'_>, call: &ToolUseBlock) -> (ToolRun, ToolResultBlock) {
+    let begun = Instant::now();
+    let name = call.name();
+    let arguments = to_json(call.input());
+    let outcome = execute(context, name, call.tool_use_id(), &arguments).await;
+    let duration = begun.elapsed();
+    let (status, code) = match &outcome {
+        Ok(_) => ("ok", None),
+        Err(e) => ("error", Some(e.code())),
+    };
+    tracing::info!(
+        tool = name,
+        call_id = call.tool_use_id(),
+        status,
+        error_code = code,
+        duration_ms = millis(duration),
+        "tool call"
+    );
+    tracing::debug!(tool = name, %arguments, outcome = ?outcome, "tool call detail");
+
+    let content = match &outcome {
+        Ok(object @ Value::Object(_)) => ToolResultContentBlock::Json(to_document(object)),
+        Ok(Value::String(text)) if !text.trim().is_empty() => ToolResultContentBlock::Text(text.clone()),
+        Ok(Value::String(_)) => ToolResultContentBlock::Text("(empty result)".into()),
+        Ok(other) => ToolResultContentBlock::Text(other.to_string()),
+        Err(e) => ToolResultContentBlock::Text(e.to_string()),
+    };
+    let result = ToolResultBlock::builder()
+        .tool_use_id(call.tool_use_id())
+        .content(content)
+        .status(if outcome.is_ok() { ToolResultStatus::Success } else { ToolResultStatus::Error })
+        .build()
+        .expect("tool_use_id and content are set");
+    let (result_value, error) = match outcome {
+        Ok(value) => (Some(value), None),
+        Err(e) => (None, Some(e.to_string())),
+    };
+    let run = ToolRun {
+        id: call.tool_use_id().to_owned(),
+        name: name.to_owned(),
+        arguments,
+        status,
+        result: result_value,
+        error,
+        error_code: code,
+        step: context.step,
+        started_ms: millis(begun.duration_since(context.started)),
+        duration_ms: millis(duration),
+    };
+    (run, result)
+}
+
+async fn execute(context: &Context<'_>, name: &str, call_id: &str, arguments: &Value) -> Result<Value, ToolError> {
+    let entry = context.tools.iter().find(|e| e.name() == name).ok_or_else(|| ToolError::Unknown {
+        name: name.chars().take(64).collect(),
+        available: context.tools.iter().map(|e| e.name()).collect::<Vec<_>>().join(", "),
+    })?;
+    entry.schema.check(arguments).map_err(ToolError::InvalidArguments)?;
+    let budget = entry.tool.timeout().unwrap_or(context.toolbox.settings.tool_timeout);
+    let called = Instant::now();
+    let deadline = context.deadline.min(called + budget);
+    let invocation = Invocation { arguments, call_id, request_id: context.request_id, deadline };
+    let allowed = deadline.saturating_duration_since(called);
+    let value = match timeout_at(deadline, entry.tool.call(invocation)).await {
+        Ok(Ok(value)) => value,
+        // A tool that enforces the deadline itself reports what it had left when it started;
+        // the trace and the model hear the time the call was given.
+        Ok(Err(ToolError::TimedOut(_))) | Err(_) => return Err(ToolError::TimedOut(allowed)),
+        Ok(Err(e)) => return Err(e),
+    };
+    let limit = context.toolbox.settings.max_result_bytes;
+    let size = serde_json::to_vec(&value).map_or(usize::MAX, |v| v.len());
+    if size > limit {
+        return Err(ToolError::TooLarge { limit });
+    }
+    Ok(value)
+}
+
+fn relax_tool_choice(config: ToolConfiguration) -> Result<ToolConfiguration, ApiError> {
+    if matches!(config.tool_choice(), None | Some(ToolChoice::Auto(_))) {
+        return Ok(config);
+    }
+    ToolConfiguration::builder()
+        .set_tools(Some(config.tools().to_vec()))
+        .tool_choice(ToolChoice::Auto(AutoToolChoice::builder().build()))
+        .build()
+        .map_err(internal)
+}
+
+fn completion(
+    envelope: &Envelope,
+    output: &ConverseOutput,
+    finish: LoopFinish,
+    steps: u32,
+    tool_runs: Vec<ToolRun>,
+    usage: Usage,
+    stop_detail: Option<String>,
+) -> ToolsCompletion {
+    let (message, _) = message_from_converse(output);
+    ToolsCompletion {
+        id: envelope.id.clone(),
+        object: "chat.completion",
+        created: envelope.created,
+        model: envelope.model.clone(),
+        choices: vec![ToolsChoice { index: 0, message, finish_reason: finish }],
+        usage,
+        tool_runs,
+        steps,
+        stop_detail,
+    }
+}
+
+/// Milliseconds with microsecond precision.
+fn millis(d: Duration) -> f64 {
+    (d.as_micros() as f64) / 1000.0
+}
+
+fn internal(e: impl std::fmt::Display) -> ApiError {
+    ApiError::Internal(format!("could not build the Bedrock request: {e}"))
+}

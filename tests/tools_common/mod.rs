@@ -1,0 +1,167 @@
+//! Test harness of the tool-loop tests: the routes served on loopback over the Bedrock
+//! emulator (real SDK, real HTTP), configured from a map of variables, and small local servers
+//! that play webhooks and callbacks while counting every connection they accept.
+
+#![allow(dead_code)] // Each test file uses part of the harness.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::Router;
+use axum::serve::ListenerExt;
+use dev::emulator::Emulator;
+use futures_util::future::BoxFuture;
+use serde_json::{Value, json};
+use shared::bedrock::SdkBedrock;
+use shared::tools::auth::{self, Secret};
+use shared::tools::{Invocation, Tool, ToolError, Toolbox};
+use shared::{AppState, Config};
+use tokio::net::TcpListener;
+
+pub const SECRET: &str = "test-secret-0123456789";
+pub const SEED_PROMPT: &str = "What's the status of my transaction T1001?";
+
+/// Routes on 127.0.0.1:0 → real SDK → emulator.
+pub struct Stack {
+    pub emulator: Emulator,
+    pub state: AppState,
+    pub base: String,
+    pub http: reqwest::Client,
+}
+
+pub fn lookup(vars: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> + use<> {
+    let mut map: BTreeMap<String, String> = BTreeMap::from([("BEDROCK_MAX_ATTEMPTS".into(), "1".into())]);
+    map.extend(vars.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+    move |k: &str| map.get(k).cloned()
+}
+
+impl Stack {
+    pub async fn start(vars: &[(&str, &str)]) -> Stack {
+        Self::with_tools(vars, Vec::new()).await
+    }
+
+    /// Also registers `extra` tools defined in code.
+    pub async fn with_tools(vars: &[(&str, &str)], extra: Vec<Arc<dyn Tool>>) -> Stack {
+        let get = lookup(vars);
+        let config = Config::from_lookup(&get).expect("test configuration");
+        let mut toolbox = Toolbox::from_lookup(&get).expect("test tool configuration");
+        for tool in extra {
+            toolbox = toolbox.with_tool(tool).expect("test tool");
+        }
+        let emulator = Emulator::start().await.expect("emulator");
+        let bedrock = SdkBedrock::for_endpoint(&emulator.url(), &config).into_shared();
+        let state = AppState::with_tools(config, bedrock, toolbox);
+        let (addr, _) = serve(shared::routes::all_routes(state.clone())).await;
+        Stack { emulator, state, base: format!("http://{addr}"), http: reqwest::Client::new() }
+    }
+
+    pub fn url(&self) -> String {
+        format!("{}/tools/v1/chat/completions", self.base)
+    }
+
+    /// POSTs a tool-loop request; returns status and JSON body.
+    pub async fn ask(&self, body: &Value) -> (u16, Value) {
+        self.post(body.to_string().into_bytes(), &[]).await
+    }
+
+    pub async fn post(&self, body: Vec<u8>, headers: &[(&str, String)]) -> (u16, Value) {
+        let mut request = self.http.post(self.url()).header("content-type", "application/json").body(body);
+        for (name, value) in headers {
+            request = request.header(*name, value);
+        }
+        let response = request.send().await.expect("request sent");
+        let status = response.status().as_u16();
+        let bytes = response.bytes().await.expect("body");
+        let body = serde_json::from_slice(&bytes)
+            .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()));
+        (status, body)
+    }
+}
+
+/// A one-message request to the tool loop.
+pub fn ask(prompt: &str) -> Value {
+    json!({"model": "mistral-large", "messages": [{"role": "user", "content": prompt}]})
+}
+
+/// The final answer's text.
+pub fn answer(body: &Value) -> &str {
+    body["choices"][0]["message"]["content"].as_str().unwrap_or_else(|| panic!("no text answer: {body}"))
+}
+
+pub fn runs(body: &Value) -> &Vec<Value> {
+    body["tool_runs"].as_array().unwrap_or_else(|| panic!("no tool_runs: {body}"))
+}
+
+/// Serves `router` on 127.0.0.1:0; the counter counts accepted TCP connections.
+pub async fn serve(router: Router) -> (SocketAddr, Arc<AtomicUsize>) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let connections = Arc::new(AtomicUsize::new(0));
+    let counter = connections.clone();
+    let listener = listener.tap_io(move |_| {
+        counter.fetch_add(1, Ordering::SeqCst);
+    });
+    tokio::spawn(async move { axum::serve(listener, router).await.expect("test server") });
+    (addr, connections)
+}
+
+/// What a local webhook or callback server received, signatures checked with [`SECRET`].
+#[derive(Debug, Clone)]
+pub struct Received {
+    pub path: String,
+    pub body: Value,
+    pub signature_valid: bool,
+}
+
+pub type Log = Arc<Mutex<Vec<Received>>>;
+
+/// Records a request and whether its signature verifies.
+pub fn record(log: &Log, path: &str, headers: &http::HeaderMap, body: &[u8]) -> bool {
+    let secret = Secret::new(SECRET).unwrap();
+    let valid = auth::verify(&secret, headers, body, auth::now()).is_ok();
+    log.lock().unwrap().push(Received {
+        path: path.to_owned(),
+        body: serde_json::from_slice(body).unwrap_or(Value::Null),
+        signature_valid: valid,
+    });
+    valid
+}
+
+/// A code tool that sleeps, for timing tests.
+pub struct Sleeper {
+    pub name: &'static str,
+    pub sleep: Duration,
+}
+
+impl Tool for Sleeper {
+    fn name(&self) -> &str {
+        self.name
+    }
+
+    fn description(&self) -> &str {
+        "Sleeps, then answers"
+    }
+
+    fn parameters(&self) -> Value {
+        json!({"type": "object", "properties": {}})
+    }
+
+    fn call<'a>(&'a self, _: Invocation<'a>) -> BoxFuture<'a, Result<Value, ToolError>> {
+        Box::pin(async move {
+            tokio::time::sleep(self.sleep).await;
+            Ok(json!({"slept_ms": self.sleep.as_millis() as u64}))
+        })
+    }
+}
+
+/// Signature headers for an incoming request signed with `secret` at `timestamp`.
+pub fn signed(secret: &str, timestamp: u64, body: &[u8]) -> Vec<(&'static str, String)> {
+    let secret = Secret::new(secret).unwrap();
+    vec![
+        (auth::TIMESTAMP_HEADER, timestamp.to_string()),
+        (auth::SIGNATURE_HEADER, auth::sign(&secret, timestamp, body)),
+    ]
+}
