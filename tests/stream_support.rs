@@ -1,0 +1,362 @@
+//! Helpers of the streaming tests and benchmark: an SSE reader for the caller's side, and a
+//! scripted Bedrock whose ConverseStream the test releases step by step (real event-stream
+//! frames from the emulator's encoder, over real HTTP, parsed by the real SDK), so tests can
+//! assert the order in which things happen instead of timing them.
+
+#![allow(dead_code)]
+
+use std::collections::VecDeque;
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::extract::State;
+use axum::response::Response;
+use axum::routing::post;
+use dev::emulator::frames;
+use serde_json::{Value, json};
+use shared::bedrock::SdkBedrock;
+use shared::{AppState, Config};
+use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
+
+// ---------------------------------------------------------------------------------------------
+// The caller's side
+
+/// One server-sent event as a chat-completions client sees it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Event {
+    Chunk(Value),
+    Error(Value),
+    Done,
+}
+
+impl Event {
+    pub fn chunk(&self) -> Option<&Value> {
+        match self {
+            Event::Chunk(chunk) => Some(chunk),
+            _ => None,
+        }
+    }
+
+    /// `choices[0].delta` of a chunk.
+    pub fn delta(&self) -> Option<&Value> {
+        self.chunk().map(|c| &c["choices"][0]["delta"])
+    }
+}
+
+/// Splits an SSE body into events; panics on anything that is not `data: ...` + blank line.
+pub fn parse_sse(body: &[u8]) -> Vec<Event> {
+    let text = std::str::from_utf8(body).expect("SSE is UTF-8");
+    assert!(text.is_empty() || text.ends_with("\n\n"), "the body must end with a complete event: {text:?}");
+    text.split_terminator("\n\n").map(parse_event).collect()
+}
+
+fn parse_event(block: &str) -> Event {
+    let data = block.strip_prefix("data: ").unwrap_or_else(|| panic!("not a data event: {block:?}"));
+    assert!(!data.contains('\n'), "one data line per event: {block:?}");
+    if data == "[DONE]" {
+        return Event::Done;
+    }
+    let value: Value = serde_json::from_str(data).unwrap_or_else(|e| panic!("not JSON ({e}): {data}"));
+    if value.get("error").is_some() { Event::Error(value) } else { Event::Chunk(value) }
+}
+
+/// Reads an SSE response event by event, as they arrive.
+pub struct SseReader {
+    response: reqwest::Response,
+    buffer: Vec<u8>,
+    pending: VecDeque<Event>,
+}
+
+impl SseReader {
+    pub fn new(response: reqwest::Response) -> Self {
+        SseReader { response, buffer: Vec::new(), pending: VecDeque::new() }
+    }
+
+    /// The next event, or `None` at the end of the body (which must not hold a partial event).
+    pub async fn next(&mut self) -> Option<Event> {
+        loop {
+            if let Some(event) = self.pending.pop_front() {
+                return Some(event);
+            }
+            match self.response.chunk().await.expect("the body reads without error") {
+                Some(bytes) => {
+                    self.buffer.extend_from_slice(&bytes);
+                    while let Some(end) = self.buffer.windows(2).position(|w| w == b"\n\n") {
+                        let block: Vec<u8> = self.buffer.drain(..end + 2).collect();
+                        self.pending.push_back(parse_event(std::str::from_utf8(&block[..end]).unwrap()));
+                    }
+                }
+                None => {
+                    assert!(
+                        self.buffer.is_empty(),
+                        "partial event at the end: {:?}",
+                        String::from_utf8_lossy(&self.buffer)
+                    );
+                    return None;
+                }
+            }
+        }
+    }
+
+    /// Every remaining event, to the end of the body.
+    pub async fn rest(&mut self) -> Vec<Event> {
+        let mut events = Vec::new();
+        while let Some(event) = self.next().await {
+            events.push(event);
+        }
+        events
+    }
+}
+
+/// Checks the shape every successful stream must have and returns its chunks: the first with
+/// the role, all with one id/created/model, the last with finish_reason and usage, then
+/// `[DONE]` and nothing after it.
+pub fn assert_complete_stream(events: &[Event]) -> Vec<Value> {
+    assert!(events.len() >= 3, "{events:#?}");
+    assert_eq!(events.last(), Some(&Event::Done), "{events:#?}");
+    let chunks: Vec<Value> = events[..events.len() - 1]
+        .iter()
+        .map(|e| e.chunk().unwrap_or_else(|| panic!("only chunks before [DONE]: {events:#?}")).clone())
+        .collect();
+    assert_eq!(chunks[0]["choices"][0]["delta"]["role"], "assistant");
+    let first = &chunks[0];
+    for chunk in &chunks {
+        assert_eq!(chunk["object"], "chat.completion.chunk");
+        assert_eq!(chunk["id"], first["id"]);
+        assert_eq!(chunk["created"], first["created"]);
+        assert_eq!(chunk["model"], first["model"]);
+        assert_eq!(chunk["choices"].as_array().map(Vec::len), Some(1), "{chunk}");
+    }
+    assert!(first["id"].as_str().unwrap().starts_with("chatcmpl-"));
+    let (last, others) = chunks.split_last().unwrap();
+    assert!(last["choices"][0]["finish_reason"].is_string(), "{last}");
+    assert!(last["usage"]["total_tokens"].is_u64(), "{last}");
+    for chunk in others {
+        assert!(chunk["choices"][0]["finish_reason"].is_null(), "{chunk}");
+        assert!(chunk.get("usage").is_none(), "{chunk}");
+        assert!(chunk["choices"][0]["delta"].get("role").is_none() || chunk == first, "{chunk}");
+    }
+    chunks
+}
+
+/// The concatenated `delta.content` of the chunks.
+pub fn content(chunks: &[Value]) -> String {
+    chunks.iter().filter_map(|c| c["choices"][0]["delta"]["content"].as_str()).collect()
+}
+
+/// Tool calls reassembled from their fragments, by index: (id, name, arguments).
+pub fn tool_calls(chunks: &[Value]) -> Vec<(String, String, String)> {
+    let mut calls: Vec<(String, String, String)> = Vec::new();
+    for chunk in chunks {
+        for call in chunk["choices"][0]["delta"]["tool_calls"].as_array().into_iter().flatten() {
+            let index = call["index"].as_u64().unwrap() as usize;
+            if index == calls.len() {
+                calls.push(Default::default());
+            }
+            let entry = &mut calls[index];
+            if let Some(id) = call["id"].as_str() {
+                entry.0.push_str(id);
+            }
+            entry.1.push_str(call["function"]["name"].as_str().unwrap_or_default());
+            entry.2.push_str(call["function"]["arguments"].as_str().unwrap());
+        }
+    }
+    calls
+}
+
+/// A configuration from a few variables, one attempt per Bedrock call.
+pub fn config(vars: &[(&str, &str)]) -> Config {
+    let mut map = std::collections::BTreeMap::from([("BEDROCK_MAX_ATTEMPTS".to_owned(), "1".to_owned())]);
+    map.extend(vars.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+    Config::from_lookup(|k| map.get(k).cloned()).expect("test configuration")
+}
+
+/// Serves `router` on 127.0.0.1:0 until the test's runtime ends; returns its base URL.
+pub async fn serve(router: Router) -> String {
+    let listener = TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0))).await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    format!("http://{addr}")
+}
+
+/// The stream routes over `bedrock`, served on loopback: the stream function as a caller
+/// reaches it, minus Lambda.
+pub async fn serve_stream_routes(config: Config, bedrock_url: &str) -> String {
+    let bedrock = SdkBedrock::for_endpoint(bedrock_url, &config).into_shared();
+    serve(shared::routes::all_routes(AppState::new(config, bedrock))).await
+}
+
+/// A streaming chat request.
+pub fn stream_request(model: &str, prompt: &str) -> Value {
+    json!({"model": model, "stream": true, "messages": [{"role": "user", "content": prompt}]})
+}
+
+// ---------------------------------------------------------------------------------------------
+// A scripted Bedrock
+
+/// ConverseStream frames, produced one at a time as the body is sent.
+pub type Frames = Box<dyn Iterator<Item = Bytes> + Send>;
+
+/// Real ConverseStream frames of a text answer, word by word: messageStart, one delta per
+/// word, contentBlockStop, messageStop, metadata.
+pub fn text_frames(words: &[&str]) -> Frames {
+    let words: Vec<String> = words.iter().map(|w| w.to_string()).collect();
+    let count = words.len();
+    answer_frames(count, move |i| words[i].clone())
+}
+
+/// A text answer of `count` words (`word1 word2 ...`), each frame encoded only when it is sent,
+/// so even a long answer costs the sender no memory.
+pub fn word_frames(count: usize) -> Frames {
+    answer_frames(count, |i| format!("word{}", i + 1))
+}
+
+fn answer_frames(count: usize, word: impl Fn(usize) -> String + Send + 'static) -> Frames {
+    let start = std::iter::once_with(|| frames::event_frame("messageStart", &json!({"role": "assistant"}), 7));
+    let deltas = (0..count).map(move |i| {
+        let text = if i == 0 { word(i) } else { format!(" {}", word(i)) };
+        frames::event_frame("contentBlockDelta", &json!({"contentBlockIndex": 0, "delta": {"text": text}}), 1 + i % 40)
+    });
+    let end = std::iter::once_with(move || {
+        [
+            frames::event_frame("contentBlockStop", &json!({"contentBlockIndex": 0}), 5),
+            frames::event_frame("messageStop", &json!({"stopReason": "end_turn"}), 9),
+            frames::event_frame(
+                "metadata",
+                &json!({"usage": {"inputTokens": 3, "outputTokens": count, "totalTokens": 3 + count},
+                        "metrics": {"latencyMs": 1}}),
+                11,
+            ),
+        ]
+    })
+    .flatten();
+    Box::new(start.chain(deltas).chain(end))
+}
+
+/// What the scripted Bedrock answers to the next ConverseStream call.
+pub enum Script {
+    /// 200 with these frames; frames from index `hold_at` on wait for [`Gate::release`].
+    Stream { frames: Frames, hold_at: usize },
+    /// An HTTP error before any event, as Bedrock sends it.
+    Error { status: u16, error_type: &'static str, message: &'static str },
+}
+
+/// Lets a test release the held part of a scripted stream, and see what became of it.
+#[derive(Clone)]
+pub struct Gate {
+    released: Arc<Semaphore>,
+    /// Frames handed to the HTTP server so far.
+    pub sent: Arc<AtomicUsize>,
+    /// The body stream was dropped before its end (the connection went away).
+    pub dropped_early: Arc<AtomicBool>,
+    /// When the first frame was handed to the HTTP server.
+    pub first_sent_at: Arc<Mutex<Option<Instant>>>,
+}
+
+impl Default for Gate {
+    fn default() -> Self {
+        Gate {
+            released: Arc::new(Semaphore::new(0)),
+            sent: Arc::default(),
+            dropped_early: Arc::default(),
+            first_sent_at: Arc::default(),
+        }
+    }
+}
+
+impl Gate {
+    pub fn release(&self) {
+        self.released.add_permits(1);
+    }
+}
+
+#[derive(Clone, Default)]
+struct Scripted {
+    next: Arc<Mutex<VecDeque<(Script, Gate)>>>,
+}
+
+/// A Bedrock look-alike on loopback that plays the scripts queued with [`ScriptedBedrock::push`],
+/// one per call.
+#[derive(Clone)]
+pub struct ScriptedBedrock {
+    pub url: String,
+    scripted: Scripted,
+}
+
+impl ScriptedBedrock {
+    pub async fn start() -> Self {
+        let scripted = Scripted::default();
+        let router = Router::new().route("/model/{*rest}", post(answer)).with_state(scripted.clone());
+        ScriptedBedrock { url: serve(router).await, scripted }
+    }
+
+    pub fn push(&self, script: Script) -> Gate {
+        let gate = Gate::default();
+        self.scripted.next.lock().unwrap().push_back((script, gate.clone()));
+        gate
+    }
+}
+
+struct Playing {
+    frames: Frames,
+    index: usize,
+    hold_at: usize,
+    gate: Gate,
+    finished: bool,
+}
+
+impl Playing {
+    fn finish(&mut self) {
+        self.finished = true;
+    }
+}
+
+impl Drop for Playing {
+    fn drop(&mut self) {
+        if !self.finished {
+            self.gate.dropped_early.store(true, Ordering::SeqCst);
+        }
+    }
+}
+
+async fn answer(State(scripted): State<Scripted>) -> Response {
+    let Some((script, gate)) = scripted.next.lock().unwrap().pop_front() else {
+        panic!("the scripted Bedrock got a call it has no script for");
+    };
+    match script {
+        Script::Error { status, error_type, message } => Response::builder()
+            .status(status)
+            .header("content-type", "application/json")
+            .header("x-amzn-ErrorType", error_type)
+            .body(Body::from(json!({ "message": message }).to_string()))
+            .unwrap(),
+        Script::Stream { frames, hold_at } => {
+            let playing = Playing { frames, index: 0, hold_at, gate, finished: false };
+            let body = futures_util::stream::unfold(playing, |mut playing| async move {
+                if playing.index == playing.hold_at {
+                    playing.gate.released.acquire().await.unwrap().forget();
+                }
+                let Some(frame) = playing.frames.next() else {
+                    playing.finish();
+                    return None;
+                };
+                if playing.index == 0 {
+                    *playing.gate.first_sent_at.lock().unwrap() = Some(Instant::now());
+                }
+                playing.index += 1;
+                playing.gate.sent.fetch_add(1, Ordering::SeqCst);
+                Some((Ok::<_, Infallible>(frame), playing))
+            });
+            Response::builder()
+                .header("content-type", "application/vnd.amazon.eventstream")
+                .body(Body::from_stream(body))
+                .unwrap()
+        }
+    }
+}
