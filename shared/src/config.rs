@@ -16,7 +16,7 @@ pub struct ConfigError {
     pub reason: String,
 }
 
-fn bad(var: &'static str, reason: impl Into<String>) -> ConfigError {
+pub(crate) fn bad(var: &'static str, reason: impl Into<String>) -> ConfigError {
     ConfigError { var, reason: reason.into() }
 }
 
@@ -169,7 +169,8 @@ impl Config {
     }
 }
 
-fn number<T>(
+/// A whole number from `var`, `default` when unset, refused outside `range`.
+pub(crate) fn number<T>(
     get: &impl Fn(&str) -> Option<String>,
     var: &'static str,
     default: T,

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use super::auth::Secret;
 use super::ssrf::{AddressPolicy, Allowlist, UrlPolicy};
-use crate::config::ConfigError;
+use crate::config::{ConfigError, bad, number};
 
 #[derive(Debug, Clone)]
 pub struct ToolSettings {
@@ -28,10 +28,6 @@ pub struct ToolSettings {
     pub inbound_secret: Option<Secret>,
     /// Signs the results POSTed to event callbacks (`TOOLS_CALLBACK_SECRET[_FILE]`).
     pub callback_secret: Option<Secret>,
-}
-
-fn bad(var: &'static str, reason: impl Into<String>) -> ConfigError {
-    ConfigError { var, reason: reason.into() }
 }
 
 impl ToolSettings {
@@ -82,23 +78,6 @@ fn flag(get: &impl Fn(&str) -> Option<String>, var: &'static str) -> Result<bool
         Some("true" | "1" | "yes") => Ok(true),
         Some(other) => Err(bad(var, format!("`{other}` is not true or false"))),
     }
-}
-
-fn number<T>(
-    get: &impl Fn(&str) -> Option<String>,
-    var: &'static str,
-    default: T,
-    range: std::ops::RangeInclusive<T>,
-) -> Result<T, ConfigError>
-where
-    T: std::str::FromStr + PartialOrd + std::fmt::Display + Copy,
-{
-    let Some(raw) = get(var) else { return Ok(default) };
-    let value: T = raw.parse().map_err(|_| bad(var, format!("`{raw}` is not a whole number")))?;
-    if !range.contains(&value) {
-        return Err(bad(var, format!("{value} is outside {}..={}", range.start(), range.end())));
-    }
-    Ok(value)
 }
 
 /// A secret given inline (`VAR`) or as a file path (`VAR_FILE`, e.g. a file bundled with the
