@@ -123,7 +123,8 @@ async fn start_once(binary: &str, event: &str, emulator_url: &str) -> Start {
     let (done, body) =
         tokio::time::timeout(Duration::from_secs(30), answered.recv()).await.expect("an answer").unwrap();
     let text = String::from_utf8_lossy(&body);
-    assert!(text.contains("You said") || text.contains("Tool results"), "{binary}: unexpected answer {text}");
+    let is_answer = ["You said", "Tool results", "data: [DONE]"].iter().any(|sign| text.contains(sign));
+    assert!(is_answer, "{binary}: unexpected answer {text}");
     // The runtime polls for the next event after answering: then the process is idle.
     let _ = tokio::time::timeout(Duration::from_secs(5), polled.recv()).await;
     let peak = peak_rss_kib(child.id()).unwrap_or_default();

@@ -247,4 +247,9 @@ async fn unknown_routes_and_methods_answer_json_errors() {
     let reply = h.post_json("/v2/chat/completions", &req(json!({}))).await;
     assert_eq!(reply.status, 404);
     assert!(reply.error_message().contains("/v2/chat/completions"));
+    // A function built without tools (converse, stream) does not run the tool loop.
+    let reply = h.post_json("/tools/v1/chat/completions", &req(json!({}))).await;
+    assert_eq!(reply.status, 404);
+    assert!(reply.error_message().contains("serves no tools"));
+    assert_eq!(h.emulator().requests(), 0);
 }

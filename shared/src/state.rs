@@ -10,23 +10,32 @@ use crate::tools::Toolbox;
 pub struct AppState {
     pub config: Arc<Config>,
     pub bedrock: Arc<dyn Bedrock>,
-    /// The tool registry and loop settings (used by the `tools` function).
-    pub tools: Arc<Toolbox>,
+    /// The tool registry, loop settings and webhook client: only the `tools` function (and the
+    /// dev server) builds one, so the other functions neither read `TOOLS_*` nor pay for an
+    /// HTTP client at cold start.
+    pub tools: Option<Arc<Toolbox>>,
 }
 
 impl AppState {
-    /// With the built-in tools and default tool settings.
+    /// Without tools: the converse and stream functions.
     pub fn new(config: Config, bedrock: Arc<dyn Bedrock>) -> Self {
-        Self::with_tools(config, bedrock, Toolbox::builtin())
+        AppState { config: Arc::new(config), bedrock, tools: None }
     }
 
     pub fn with_tools(config: Config, bedrock: Arc<dyn Bedrock>, tools: Toolbox) -> Self {
-        AppState { config: Arc::new(config), bedrock, tools: Arc::new(tools) }
+        AppState { config: Arc::new(config), bedrock, tools: Some(Arc::new(tools)) }
     }
 
     /// Configuration from the environment and the SDK client, as a Lambda cold start does it.
-    /// Tool settings (`TOOLS_*`) are validated here too, so a bad one fails the cold start.
     pub async fn from_env() -> Result<Self, ConfigError> {
+        let config = Config::from_env()?;
+        let bedrock = SdkBedrock::from_env(&config).await.into_shared();
+        Ok(Self::new(config, bedrock))
+    }
+
+    /// The same plus the tool registry from `TOOLS_*` (the `tools` function): a bad tool setting
+    /// fails the cold start too.
+    pub async fn from_env_with_tools() -> Result<Self, ConfigError> {
         let config = Config::from_env()?;
         let tools = Toolbox::from_env()?;
         let bedrock = SdkBedrock::from_env(&config).await.into_shared();

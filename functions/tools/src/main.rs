@@ -16,7 +16,7 @@ use shared::tools::events::Handler;
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
     shared::logging::init();
-    let handler = Arc::new(Handler::new(shared::AppState::from_env().await?));
+    let handler = Arc::new(Handler::new(shared::AppState::from_env_with_tools().await?));
     lambda_http::lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| {
         let handler = handler.clone();
         async move { handler.handle(event).await }

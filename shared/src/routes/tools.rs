@@ -17,8 +17,11 @@ pub async fn complete(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Json<ToolsCompletion>, ApiError> {
+    let Some(toolbox) = &state.tools else {
+        return Err(ApiError::NotFound("this function serves no tools; use the tools base URL (/tools/v1)".into()));
+    };
     let body = super::read_body(body, state.config.max_body_bytes).await?;
-    state.tools.authenticate(&headers, &body)?;
-    let completion = tools::complete(&state.config, state.bedrock.as_ref(), &state.tools, &body).await?;
+    toolbox.authenticate(&headers, &body)?;
+    let completion = tools::complete(&state.config, state.bedrock.as_ref(), toolbox, &body).await?;
     Ok(Json(completion))
 }

@@ -163,7 +163,7 @@ pub async fn eventbridge(state: &AppState, event: &Value) -> Result<Value, lambd
 pub async fn process(state: &AppState, event_id: &str, payload: Value) -> Result<(), Failure> {
     let event: ToolsEvent = serde_json::from_value(payload)
         .map_err(|e| Failure::Malformed(format!("{e}; expected {{\"callback_url\", \"request\", \"reference\"}}")))?;
-    let toolbox = &state.tools;
+    let toolbox = state.tools.as_deref().ok_or_else(|| Failure::Malformed("this function serves no tools".into()))?;
     let url = toolbox.settings.callbacks.check(&event.callback_url).map_err(|e| Failure::Malformed(e.0))?;
     let secret = toolbox.settings.callback_secret.as_ref().ok_or_else(|| {
         Failure::Malformed("TOOLS_CALLBACK_SECRET is not configured, so results cannot be signed".into())
