@@ -1,0 +1,212 @@
+"""The rest of template.yaml's contract, on the transformed template: routes and how API Gateway
+calls each function, auth on every route in both auth modes, the optional pieces, outputs, build
+settings, timeouts, logs, and the parameter rules."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from typing import Any
+
+import pytest
+
+from cfn import ROOT, Evaluator, load_template, transform
+
+ROUTES = {
+    ("/v1/chat/completions", "post"): "ConverseFunction",
+    ("/v1/models", "get"): "ConverseFunction",
+    ("/stream/v1/chat/completions", "post"): "StreamFunction",
+    ("/tools/v1/chat/completions", "post"): "ToolsFunction",
+}
+BINARIES = {"ConverseFunction": "converse", "StreamFunction": "stream", "ToolsFunction": "tools"}
+
+
+@pytest.fixture(scope="module")
+def template() -> dict[str, Any]:
+    return load_template()
+
+
+def evaluated(template: dict[str, Any], **params: str) -> Evaluator:
+    return Evaluator(transform(template, params), params)
+
+
+def api_paths(ev: Evaluator) -> dict[str, dict[str, Any]]:
+    return ev.resource("Api")["Properties"]["Body"]["paths"]
+
+
+def test_generated_blocks_are_current() -> None:
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "deploy" / "gen_bedrock_slots.py"), "--check"], capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_each_route_is_proxied_to_its_function(template: dict[str, Any]) -> None:
+    paths = api_paths(evaluated(template))
+    found = {(path, method) for path, item in paths.items() for method in item}
+    assert found == set(ROUTES)
+    for (path, method), function in ROUTES.items():
+        integration = paths[path][method]["x-amazon-apigateway-integration"]
+        assert integration["type"] == "aws_proxy"
+        assert f"<GetAtt {function}.Arn>" in integration["uri"]
+
+
+def test_only_the_stream_route_streams(template: dict[str, Any]) -> None:
+    paths = api_paths(evaluated(template))
+    for (path, method), function in ROUTES.items():
+        integration = paths[path][method]["x-amazon-apigateway-integration"]
+        if function == "StreamFunction":
+            assert integration["responseTransferMode"] == "STREAM"
+            assert integration["uri"].endswith("/response-streaming-invocations")
+            assert "/2021-11-15/" in integration["uri"]
+        else:
+            assert "responseTransferMode" not in integration
+            assert integration["uri"].endswith("/invocations")
+
+
+@pytest.mark.parametrize(("mode", "scheme"), [("AWS_IAM", "sigv4"), ("API_KEY", "api_key")])
+def test_every_route_requires_the_chosen_auth(template: dict[str, Any], mode: str, scheme: str) -> None:
+    ev = evaluated(template, AuthMode=mode)
+    body = ev.resource("Api")["Properties"]["Body"]
+    for item in body["paths"].values():
+        for operation in item.values():
+            assert operation["security"] == [{scheme: []}]
+    if scheme == "sigv4":
+        assert body["securityDefinitions"]["sigv4"]["x-amazon-apigateway-authtype"] == "awsSigv4"
+    key_resources = {"ApiKey", "UsagePlan", "UsagePlanKey"}
+    assert all(ev.exists(r) for r in key_resources) == (mode == "API_KEY")
+    assert not any(ev.exists(r) for r in key_resources) == (mode == "AWS_IAM")
+
+
+def test_usage_plan_and_stage_throttle_with_the_parameters(template: dict[str, Any]) -> None:
+    ev = evaluated(template, AuthMode="API_KEY", ThrottlingBurstLimit="7", ThrottlingRateLimit="3")
+    assert ev.resource("UsagePlan")["Properties"]["Throttle"] == {"BurstLimit": "7", "RateLimit": "3"}
+    stages = ev.resources("AWS::ApiGateway::Stage")
+    (stage,) = stages.values()
+    (setting,) = stage["Properties"]["MethodSettings"]
+    assert (setting["ThrottlingBurstLimit"], setting["ThrottlingRateLimit"]) == ("7", "3")
+    assert stage["Properties"]["AccessLogSetting"]["DestinationArn"] == "<GetAtt ApiAccessLogGroup.Arn>"
+
+
+def test_api_is_regional(template: dict[str, Any]) -> None:
+    api = evaluated(template).resource("Api")["Properties"]
+    assert api["EndpointConfiguration"]["Types"] == ["REGIONAL"]
+
+
+@pytest.mark.parametrize("enabled", ["true", "false"])
+def test_function_url_is_optional_iam_and_streaming(template: dict[str, Any], enabled: str) -> None:
+    ev = evaluated(template, EnableFunctionUrl=enabled)
+    assert ev.exists("StreamFunctionUrl") == (enabled == "true")
+    if enabled == "true":
+        url = ev.resource("StreamFunctionUrl")["Properties"]
+        assert url == {"TargetFunctionArn": "<GetAtt StreamFunction.Arn>", "AuthType": "AWS_IAM", "InvokeMode": "RESPONSE_STREAM"}
+
+
+def test_outputs_are_the_three_base_urls(template: dict[str, Any]) -> None:
+    ev = evaluated(template)
+    outputs = ev.value(ev.template["Outputs"])
+    assert outputs["ApiBaseUrl"]["Value"]== "https://<Ref Api>.execute-api.us-east-1.amazonaws.com/prod/v1"
+    assert outputs["StreamApiBaseUrl"]["Value"] == "https://<Ref Api>.execute-api.us-east-1.amazonaws.com/prod/stream/v1"
+    assert outputs["ToolsApiBaseUrl"]["Value"] == "https://<Ref Api>.execute-api.us-east-1.amazonaws.com/prod/tools/v1"
+
+
+def test_functions_build_from_the_workspace_for_arm64(template: dict[str, Any]) -> None:
+    functions = {k: v for k, v in template["Resources"].items() if v["Type"] == "AWS::Serverless::Function"}
+    assert set(functions) == set(BINARIES)
+    globals_ = template["Globals"]["Function"]
+    assert globals_["Runtime"] == "provided.al2023"
+    assert globals_["Architectures"] == ["arm64"]
+    assert globals_["CodeUri"] == "."
+    for logical_id, function in functions.items():
+        assert function["Metadata"]["BuildMethod"] == "rust-cargolambda"
+        assert function["Metadata"]["BuildProperties"]["Binary"] == BINARIES[logical_id]
+        assert "CodeUri" not in function["Properties"]
+
+
+def test_every_function_logs_to_its_own_group_with_retention(template: dict[str, Any]) -> None:
+    ev = evaluated(template, LogRetentionDays="14")
+    for logical_id in BINARIES:
+        group_ref = ev.resource(logical_id)["Properties"]["LoggingConfig"]["LogGroup"]
+        group = ev.resource(group_ref.removeprefix("<Ref ").removesuffix(">"))
+        assert group["Properties"]["RetentionInDays"] == "14"
+        assert group["Properties"]["LogGroupName"].endswith("-" + BINARIES[logical_id])
+
+
+def test_timeouts_fit_the_way_each_function_is_called(template: dict[str, Any]) -> None:
+    ev = evaluated(template)
+    timeout = {k: int(ev.resource(k)["Properties"]["Timeout"]) for k in BINARIES}
+    assert timeout["ConverseFunction"] <= 29 and timeout["ToolsFunction"] <= 29
+    assert timeout["StreamFunction"] * 1000 == int(
+        api_paths(ev)["/stream/v1/chat/completions"]["post"]["x-amazon-apigateway-integration"]["timeoutInMillis"]
+    )
+    queued = evaluated(template, EnableSqsTrigger="true")
+    tools_timeout = int(queued.resource("ToolsFunction")["Properties"]["Timeout"])
+    assert tools_timeout > 29
+    assert int(queued.resource("ToolsQueue")["Properties"]["VisibilityTimeout"]) >= 6 * tools_timeout
+
+
+def test_sqs_trigger_has_a_dead_letter_queue(template: dict[str, Any]) -> None:
+    assert not evaluated(template).exists("ToolsQueue")
+    ev = evaluated(template, EnableSqsTrigger="true")
+    queue = ev.resource("ToolsQueue")["Properties"]
+    assert queue["RedrivePolicy"]["deadLetterTargetArn"] == "<GetAtt ToolsDeadLetterQueue.Arn>"
+    mapping = ev.resource("ToolsQueueMapping")["Properties"]
+    assert mapping["FunctionName"] == "<Ref ToolsFunction>"
+    assert mapping["EventSourceArn"] == "<GetAtt ToolsQueue.Arn>"
+    # The function reports failed records; Lambda only reads that list with this setting.
+    assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+
+
+def test_callback_settings_reach_the_tools_function_only_when_given(template: dict[str, Any]) -> None:
+    unset = evaluated(template).resource("ToolsFunction")["Properties"].get("Environment", {}).get("Variables", {})
+    assert "TOOLS_CALLBACK_SECRET" not in unset and "TOOLS_CALLBACK_ALLOWLIST" not in unset
+    ev = evaluated(template, ToolsCallbackSecret="0123456789abcdef0123", ToolsCallbackAllowlist="hooks.example.com")
+    variables = ev.resource("ToolsFunction")["Properties"]["Environment"]["Variables"]
+    assert variables["TOOLS_CALLBACK_SECRET"] == "0123456789abcdef0123"
+    assert variables["TOOLS_CALLBACK_ALLOWLIST"] == "hooks.example.com"
+    assert template["Parameters"]["ToolsCallbackSecret"]["NoEcho"] is True
+
+
+def test_eventbridge_rule_is_optional_and_dead_letters(template: dict[str, Any]) -> None:
+    assert not evaluated(template).exists("ToolsEventRule")
+    ev = evaluated(template, ToolsEventSource="acme.orders")
+    rule = ev.resource("ToolsEventRule")["Properties"]
+    assert rule["EventPattern"] == {"source": ["acme.orders"]}
+    (target,) = rule["Targets"]
+    assert target["DeadLetterConfig"]["Arn"] == "<GetAtt ToolsDeadLetterQueue.Arn>"
+    assert ev.resource("ToolsEventPermission")["Properties"]["SourceArn"] == "<GetAtt ToolsEventRule.Arn>"
+
+
+def test_functions_see_paths_without_the_stage(template: dict[str, Any]) -> None:
+    # lambda_http prefixes REST paths with the stage name unless this is set.
+    ev = evaluated(template)
+    for logical_id in BINARIES:
+        variables = ev.resource(logical_id)["Properties"]["Environment"]["Variables"]
+        assert variables["AWS_LAMBDA_HTTP_IGNORE_STAGE_IN_PATH"] == "true"
+        assert variables["RUST_LOG"] == "info"
+        assert variables["BEDROCK_DEFAULT_MODEL"] == "mistral.mistral-large-2407-v1:0"
+
+
+@pytest.mark.parametrize(
+    ("params", "broken"),
+    [
+        ({}, set()),
+        ({"InferenceProfileIds": "us.mistral.pixtral-large-2502-v1:0"}, set()),
+        ({"InferenceProfileIds": "us.mistral.pixtral-large-2502-v1:0", "InferenceProfileRegions": ""}, {"ProfilesNeedRegions"}),
+    ],
+)
+def test_rules_refuse_inconsistent_parameters(template: dict[str, Any], params: dict[str, str], broken: set[str]) -> None:
+    verdicts = Evaluator(template, params).rules()
+    assert {name for name, ok in verdicts.items() if not ok} == broken
+
+
+def test_an_empty_default_model_leaves_the_choice_to_the_functions(template: dict[str, Any]) -> None:
+    ev = evaluated(template, DefaultModel="")
+    for logical_id in BINARIES:
+        assert "BEDROCK_DEFAULT_MODEL" not in ev.resource(logical_id)["Properties"]["Environment"]["Variables"]
+
+
+def test_parameter_patterns_refuse_bad_ids(template: dict[str, Any]) -> None:
+    for params in ({"ModelIds": "mistral.ok-v1:0,"}, {"ModelIds": "anthropic.claude-v2"}, {"InferenceProfileIds": "mistral.x"}):
+        with pytest.raises(ValueError):
+            Evaluator(template, params)
