@@ -1,0 +1,45 @@
+//! Every sample event in `events/stream/` served by the stream function's router as Lambda hands
+//! it over (lambda_http's request conversion), answered as a complete SSE stream through the
+//! real SDK and the Bedrock emulator. `stream_lambda` covers the streaming runtime itself.
+
+use http_body_util::BodyExt;
+use lambda_http::request::LambdaRequest;
+use lambda_http::tower::ServiceExt;
+use shared::bedrock::SdkBedrock;
+use shared::{AppState, Config};
+
+#[tokio::test]
+async fn every_sample_event_streams_a_complete_answer() {
+    let emulator = dev::emulator::Emulator::start().await.unwrap();
+    let config = Config::from_lookup(|_| None).unwrap();
+    let bedrock = SdkBedrock::for_endpoint(&emulator.url(), &config).into_shared();
+    let router = shared::routes::stream_router(AppState::new(config, bedrock));
+
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../events/stream");
+    let mut names: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .collect();
+    names.sort();
+    assert!(names.len() >= 3, "{names:?}");
+    for path in names {
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        let payload: LambdaRequest = serde_json::from_str(&std::fs::read_to_string(&path).unwrap())
+            .unwrap_or_else(|e| panic!("{name}: not a Lambda HTTP event: {e}"));
+        let request: lambda_http::Request = payload.into();
+        let response = router.clone().oneshot(request).await.unwrap();
+        assert_eq!(response.status(), 200, "{name}");
+        assert_eq!(response.headers()["content-type"], "text/event-stream", "{name}");
+        let body = response.into_body().collect().await.unwrap().to_bytes();
+        let text = String::from_utf8(body.to_vec()).unwrap();
+        assert!(text.trim_end().ends_with("data: [DONE]"), "{name}: {text}");
+        assert!(text.contains("\"usage\""), "{name}: the final chunk carries usage");
+        if name.contains("tool-call") {
+            assert!(text.contains("\"tool_calls\"") && text.contains("get_weather"), "{name}: {text}");
+            assert!(text.contains("\"finish_reason\":\"tool_calls\""), "{name}");
+        } else {
+            assert!(text.contains("\"finish_reason\":\"stop\""), "{name}");
+        }
+    }
+}
