@@ -253,3 +253,27 @@ async fn unknown_routes_and_methods_answer_json_errors() {
     assert!(reply.error_message().contains("serves no tools"));
     assert_eq!(h.emulator().requests(), 0);
 }
+
+/// Python's `http.client` and many SDKs write the whole body before reading the answer: the
+/// server must read (and discard) an oversized body so such a client sees the 413, not a reset.
+#[tokio::test]
+async fn a_client_that_writes_an_oversized_body_before_reading_gets_the_413() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let h = Harness::start().await;
+    let body = json!({"messages": [user(json!("x".repeat(4 << 20)))]}).to_string();
+    let mut stream = tokio::net::TcpStream::connect(h.server.addr()).await.unwrap();
+    let head = format!(
+        "POST /v1/chat/completions HTTP/1.1\r\nhost: localhost\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+        body.len()
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    stream.write_all(body.as_bytes()).await.expect("the server reads the whole body");
+    let mut answer = Vec::new();
+    stream.read_to_end(&mut answer).await.expect("the answer arrives");
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+    let json: Value = serde_json::from_str(answer.split("\r\n\r\n").nth(1).unwrap()).unwrap();
+    assert_eq!(json["error"]["code"], "payload_too_large");
+    assert_eq!(h.emulator().requests(), 0);
+}
