@@ -180,18 +180,23 @@ async fn a_slow_bedrock_hits_the_configured_timeout_as_504() {
 async fn models_lists_the_allowlist_with_aliases_and_capabilities() {
     let h = Harness::with_config(&[(
         "BEDROCK_MODEL_IDS",
-        "mistral.mistral-large-2407-v1:0,us.mistral.pixtral-large-2502-v1:0",
+        "mistral.mistral-large-2407-v1:0,us.mistral.pixtral-large-2502-v1:0,mistral.future-model-v1:0",
     )])
     .await;
     let reply = h.get("/v1/models").await;
     assert_eq!(reply.status, 200);
     let data = reply.body["data"].as_array().unwrap();
     let ids: Vec<&str> = data.iter().map(|m| m["id"].as_str().unwrap()).collect();
-    assert_eq!(ids, ["mistral.mistral-large-2407-v1:0", "us.mistral.pixtral-large-2502-v1:0"]);
+    assert_eq!(
+        ids,
+        ["mistral.mistral-large-2407-v1:0", "us.mistral.pixtral-large-2502-v1:0", "mistral.future-model-v1:0"]
+    );
     assert!(data[0]["aliases"].as_array().unwrap().contains(&json!("mistral-large")));
     assert_eq!(data[1]["capabilities"]["vision"], true);
     assert_eq!(data[0]["pricing"]["input_usd_per_million_tokens"], 4.0);
-    assert!(data[1].get("pricing").is_none());
+    assert_eq!(data[1]["pricing"]["output_usd_per_million_tokens"], 6.0);
+    // A model the catalog does not know has no price, and none is invented.
+    assert!(data[2].get("pricing").is_none());
 }
 
 #[tokio::test]

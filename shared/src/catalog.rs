@@ -4,6 +4,16 @@
 //! Bedrock ValidationException the caller cannot act on). Prices are USD per 1M tokens and are
 //! only given where published; an unknown price yields no cost figure, never a guessed one.
 //! Deployments override prices with `MODEL_PRICES` (see `config`).
+//!
+//! Prices are Bedrock on-demand list prices in us-east-1, USD per 1M input / output tokens, from
+//! <https://aws.amazon.com/bedrock/pricing/>. That page renders its figures client-side, so each
+//! was checked against a public mirror of it: the Bedrock price data bundled with the npm package
+//! `@earendil-works/pi-ai` 0.84.1 (`dist/providers/data/amazon-bedrock.json`, mirrored
+//! 2026-08-20). Mistral 7B, Mixtral 8x7B, Small and Large (24.02) were also checked against
+//! `ScrapeGraphAI/Scrapegraph-ai` (`scrapegraphai/utils/model_costs.py`) and the per-1K tables
+//! of `Harvard-Pfizer-HECTRE/HECTRE` (`src/models/`). Mistral Large 2 (24.07) is listed at
+//! $2/$6, $3/$9 and $4/$12 by different mirrors; the seed's $4/$12 is kept until AWS's page can
+//! be read directly (override with `MODEL_PRICES`).
 
 /// Rough size class, used by `auto` routing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -11,6 +21,16 @@ pub enum Tier {
     Small,
     Medium,
     Large,
+}
+
+/// Mistral's native request body that InvokeModel takes for a model (AWS's "Mistral AI chat
+/// completion" and "Mistral AI text completion" model-parameter pages).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NativeBody {
+    /// `{"messages": [...], "tools": [...]}` answered by `choices[].message`.
+    Chat,
+    /// `{"prompt": "<s>[INST] ... [/INST]"}` answered by `outputs[].text`.
+    Text,
 }
 
 /// What the Converse API accepts for a model.
@@ -23,6 +43,8 @@ pub struct Capabilities {
     pub images: bool,
     /// `outputConfig.textFormat` JSON-schema structured output.
     pub json_schema: bool,
+    /// Answers start with reasoning (Converse `reasoningContent` blocks).
+    pub reasoning: bool,
 }
 
 /// Price in USD per one million tokens.
@@ -42,6 +64,8 @@ pub struct Model {
     pub tier: Tier,
     pub capabilities: Capabilities,
     pub price: Option<Price>,
+    /// The native body InvokeModel takes, for models AWS documents one for (`None`: Converse only).
+    pub native: Option<NativeBody>,
 }
 
 const fn caps(
@@ -51,7 +75,11 @@ const fn caps(
     images: bool,
     json_schema: bool,
 ) -> Capabilities {
-    Capabilities { system_prompt, tools, streaming_tools, images, json_schema }
+    Capabilities { system_prompt, tools, streaming_tools, images, json_schema, reasoning: false }
+}
+
+const fn reasoning(capabilities: Capabilities) -> Capabilities {
+    Capabilities { reasoning: true, ..capabilities }
 }
 
 const fn price(input: f64, output: f64) -> Option<Price> {
@@ -68,6 +96,7 @@ pub const MODELS: &[Model] = &[
         tier: Tier::Large,
         capabilities: caps(true, true, false, false, false),
         price: price(4.0, 12.0),
+        native: Some(NativeBody::Chat),
     },
     Model {
         id: "mistral.mistral-7b-instruct-v0:2",
@@ -76,6 +105,7 @@ pub const MODELS: &[Model] = &[
         tier: Tier::Small,
         capabilities: caps(false, false, false, false, false),
         price: price(0.15, 0.20),
+        native: Some(NativeBody::Text),
     },
     Model {
         id: "mistral.mixtral-8x7b-instruct-v0:1",
@@ -84,6 +114,7 @@ pub const MODELS: &[Model] = &[
         tier: Tier::Medium,
         capabilities: caps(false, false, false, false, false),
         price: price(0.45, 0.70),
+        native: Some(NativeBody::Text),
     },
     Model {
         id: "mistral.mistral-small-2402-v1:0",
@@ -92,6 +123,7 @@ pub const MODELS: &[Model] = &[
         tier: Tier::Small,
         capabilities: caps(true, true, false, false, false),
         price: price(1.0, 3.0),
+        native: Some(NativeBody::Text),
     },
     Model {
         id: "mistral.mistral-large-2402-v1:0",
@@ -100,6 +132,7 @@ pub const MODELS: &[Model] = &[
         tier: Tier::Large,
         capabilities: caps(true, true, false, false, false),
         price: price(4.0, 12.0),
+        native: Some(NativeBody::Chat),
     },
     Model {
         id: "mistral.mistral-large-3-675b-instruct",
@@ -107,7 +140,8 @@ pub const MODELS: &[Model] = &[
         name: "Mistral Large 3",
         tier: Tier::Large,
         capabilities: caps(true, true, true, true, true),
-        price: None,
+        price: price(0.50, 1.50),
+        native: Some(NativeBody::Chat),
     },
     Model {
         id: "mistral.pixtral-large-2502-v1:0",
@@ -115,7 +149,8 @@ pub const MODELS: &[Model] = &[
         name: "Pixtral Large (25.02)",
         tier: Tier::Large,
         capabilities: caps(true, true, true, true, false),
-        price: None,
+        price: price(2.0, 6.0),
+        native: None,
     },
     Model {
         id: "mistral.ministral-3-3b-instruct",
@@ -123,7 +158,8 @@ pub const MODELS: &[Model] = &[
         name: "Ministral 3 3B",
         tier: Tier::Small,
         capabilities: caps(true, true, true, true, true),
-        price: None,
+        price: price(0.10, 0.10),
+        native: None,
     },
     Model {
         id: "mistral.ministral-3-8b-instruct",
@@ -131,7 +167,8 @@ pub const MODELS: &[Model] = &[
         name: "Ministral 3 8B",
         tier: Tier::Small,
         capabilities: caps(true, true, true, true, true),
-        price: None,
+        price: price(0.15, 0.15),
+        native: None,
     },
     Model {
         id: "mistral.ministral-3-14b-instruct",
@@ -139,15 +176,26 @@ pub const MODELS: &[Model] = &[
         name: "Ministral 3 14B",
         tier: Tier::Medium,
         capabilities: caps(true, true, true, true, true),
-        price: None,
+        price: price(0.20, 0.20),
+        native: None,
     },
     Model {
         id: "mistral.magistral-small-2509",
         alias: "magistral-small",
         name: "Magistral Small (25.09)",
         tier: Tier::Medium,
-        capabilities: caps(true, true, true, true, true),
-        price: None,
+        capabilities: reasoning(caps(true, true, true, true, true)),
+        price: price(0.50, 1.50),
+        native: None,
+    },
+    Model {
+        id: "mistral.devstral-2-123b",
+        alias: "devstral-2",
+        name: "Devstral 2 (123B)",
+        tier: Tier::Medium,
+        capabilities: caps(true, true, true, false, false),
+        price: price(0.40, 2.00),
+        native: None,
     },
 ];
 
@@ -169,6 +217,12 @@ pub fn lookup(id: &str) -> Option<&'static Model> {
 /// configuration): the common denominator, so we never promise what Bedrock may refuse.
 pub const UNKNOWN_CAPABILITIES: Capabilities = caps(true, true, false, false, false);
 
+/// Looks a catalog model up by alias (`mistral-large`, also with `-latest`) or id.
+pub fn by_name(name: &str) -> Option<&'static Model> {
+    let alias = name.strip_suffix("-latest").unwrap_or(name);
+    MODELS.iter().find(|m| m.alias == alias).or_else(|| lookup(name))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -188,6 +242,26 @@ mod tests {
         assert_eq!(p("mixtral-8x7b"), Price { input_per_million: 0.45, output_per_million: 0.70 });
         assert_eq!(p("mistral-small"), Price { input_per_million: 1.0, output_per_million: 3.0 });
         assert_eq!(p("mistral-large"), Price { input_per_million: 4.0, output_per_million: 12.0 });
+    }
+
+    #[test]
+    fn the_current_family_has_published_prices() {
+        let p = |alias: &str| MODELS.iter().find(|m| m.alias == alias).unwrap().price.unwrap();
+        assert_eq!(p("mistral-large-3"), Price { input_per_million: 0.5, output_per_million: 1.5 });
+        assert_eq!(p("magistral-small"), Price { input_per_million: 0.5, output_per_million: 1.5 });
+        assert_eq!(p("ministral-3b"), Price { input_per_million: 0.1, output_per_million: 0.1 });
+        assert_eq!(p("ministral-14b"), Price { input_per_million: 0.2, output_per_million: 0.2 });
+        assert_eq!(p("pixtral-large"), Price { input_per_million: 2.0, output_per_million: 6.0 });
+        assert_eq!(p("devstral-2"), Price { input_per_million: 0.4, output_per_million: 2.0 });
+        assert!(MODELS.iter().all(|m| m.price.is_some()), "every catalog model has a price");
+    }
+
+    #[test]
+    fn models_are_found_by_alias_or_id() {
+        assert_eq!(by_name("ministral-3b").unwrap().id, "mistral.ministral-3-3b-instruct");
+        assert_eq!(by_name("mistral-large-latest").unwrap().id, "mistral.mistral-large-2407-v1:0");
+        assert_eq!(by_name("us.mistral.pixtral-large-2502-v1:0").unwrap().alias, "pixtral-large");
+        assert!(by_name("gpt-4o").is_none());
     }
 
     #[test]

@@ -7,7 +7,7 @@ use crate::config::{AllowedModel, Config};
 use crate::convert::response::{Envelope, completion_from_converse};
 use crate::convert::{Prepared, prepare};
 use crate::error::ApiError;
-use crate::routing;
+use crate::model_choice;
 
 /// A validated request, ready to send: which model, and the Converse input.
 #[derive(Debug, Clone)]
@@ -21,7 +21,7 @@ pub struct ChatCall<'c> {
 /// Parses and validates a request body; no Bedrock call happens here.
 pub fn parse<'c>(config: &'c Config, body: &[u8]) -> Result<ChatCall<'c>, ApiError> {
     let request = ChatRequest::from_slice(body)?;
-    let model = routing::resolve(config, &request)?;
+    let model = model_choice::resolve(config, &request)?;
     let prepared = prepare(&request, model, config)?;
     Ok(ChatCall { model, prepared, request })
 }

@@ -26,8 +26,9 @@ use crate::error::ApiError;
 const MAX_STOP_SEQUENCES: usize = 10;
 /// Bedrock's tool-name rule: `[a-zA-Z0-9_-]{1,64}`.
 const MAX_TOOL_NAME: usize = 64;
-/// Instruction used for `json_object` on models without native structured output.
-const JSON_OBJECT_INSTRUCTION: &str = "Reply with a single valid JSON object and nothing else.";
+/// Instruction used for `json_object` on models without native structured output (the emulator
+/// recognises it as a JSON request).
+pub const JSON_OBJECT_INSTRUCTION: &str = "Reply with a single valid JSON object and nothing else.";
 
 /// A request ready for Bedrock, plus what the route needs to know about it.
 #[derive(Debug, Clone)]

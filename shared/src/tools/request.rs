@@ -14,7 +14,7 @@ use crate::bedrock::ConverseRequest;
 use crate::chat;
 use crate::config::{AllowedModel, Config};
 use crate::error::ApiError;
-use crate::routing;
+use crate::model_choice;
 
 /// A validated tool-loop request.
 #[derive(Debug)]
@@ -47,7 +47,7 @@ pub fn parse<'c, 't>(config: &'c Config, toolbox: &'t Toolbox, body: &[u8]) -> R
     let names_model = object.get("model").and_then(Value::as_str).is_some_and(|m| !m.trim().is_empty());
     if !names_model && !tools.is_empty() && !config.default_model().capabilities.tools {
         // The deployment's default model cannot use tools; pick the best allowed model that can.
-        object.insert("model".into(), Value::String(routing::AUTO.into()));
+        object.insert("model".into(), Value::String(model_choice::AUTO.into()));
     }
 
     let body =

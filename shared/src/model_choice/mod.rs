@@ -1,6 +1,9 @@
-//! Which allowed model serves a request: an id, an alias, or `auto`.
+//! Model choice: which allowed model serves a request (an id, an alias, or `auto`), and the
+//! protocols the gateway speaks with models to route between them ([`protocol`]).
 //!
 //! Anything else is refused before Bedrock is called, with the names the caller may use.
+
+pub mod protocol;
 
 use crate::api::request::{ChatMessage, ChatRequest, Content, ContentPart, ResponseFormat};
 use crate::catalog::Tier;
