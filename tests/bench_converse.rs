@@ -51,7 +51,7 @@ fn peak_rss_kib() -> Option<u64> {
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
     let emulator = dev::emulator::Emulator::start().await.unwrap();
-    let config = Config::from_lookup(|k| (k == "BEDROCK_MAX_ATTEMPTS").then(|| "1".to_owned())).unwrap();
+    let config = Config::load(&tests::env(&[])).unwrap();
     let bedrock = SdkBedrock::for_endpoint(&emulator.url(), &config);
     let direct = bedrock.clone();
     let router = shared::routes::converse_router(AppState::new(config.clone(), bedrock.into_shared()));
@@ -60,8 +60,9 @@ async fn main() {
     // The Converse input the function sends, for the bare SDK baseline.
     let payload: LambdaRequest = serde_json::from_str(&event).unwrap();
     let request: lambda_http::Request = payload.into();
-    let call = shared::chat::parse(&config, request.body().as_ref()).unwrap();
-    let converse = call.prepared.converse.clone();
+    let chat = shared::api::ChatRequest::from_slice(request.body().as_ref()).unwrap();
+    let call = shared::chat::prepare_call(&config, chat).unwrap();
+    let converse = call.prepared.request.clone();
 
     let mut full = Vec::with_capacity(ROUNDS);
     let mut bare = Vec::with_capacity(ROUNDS);
@@ -75,7 +76,7 @@ async fn main() {
         assert!(out.contains("\"statusCode\":200"), "{out}");
 
         let started = Instant::now();
-        let output = direct.converse(converse.clone()).await.unwrap();
+        let output = direct.complete(converse.clone()).await.unwrap();
         let t_bare = started.elapsed();
         assert!(output.usage().is_some());
         if round >= WARMUP {

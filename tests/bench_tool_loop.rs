@@ -8,72 +8,36 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use aws_sdk_bedrockruntime::operation::converse::ConverseOutput;
-use aws_sdk_bedrockruntime::types::{
-    ContentBlock, ConversationRole, ConverseMetrics, ConverseOutput as Output, Message, StopReason, TokenUsage,
-    ToolUseBlock,
-};
-use aws_smithy_types::Document;
-use futures_util::future::BoxFuture;
-use shared::bedrock::{Bedrock, ConverseRequest, EventStream};
+use serde_json::json;
+use shared::api::ChatRequest;
+use shared::bedrock::{Bedrock, FakeBedrock, fake};
+use shared::config::Env;
 use shared::tools::{Toolbox, request, tool_loop};
 use shared::{ApiError, Config};
 
-/// Asks for `calls` payment lookups per turn for `rounds` turns, then answers.
-struct InstantModel {
-    rounds: usize,
-    calls: usize,
-}
-
-impl InstantModel {
-    fn answer(&self, r: &ConverseRequest) -> ConverseOutput {
+/// A model that asks for `calls` payment lookups per turn for `rounds` turns, then answers.
+fn instant_model(rounds: usize, calls: usize) -> FakeBedrock {
+    FakeBedrock::unrecorded(move |r| {
         let round = r.messages.len() / 2;
-        let (content, stop) = if round < self.rounds {
-            let calls = (0..self.calls)
-                .map(|i| {
-                    let input = Document::Object(
-                        [("transaction_id".to_owned(), Document::String(format!("T100{}", 1 + i % 5)))].into(),
-                    );
-                    ContentBlock::ToolUse(
-                        ToolUseBlock::builder()
-                            .tool_use_id(format!("tooluse_{round}_{i}"))
-                            .name(if i % 2 == 0 { "retrieve_payment_status" } else { "retrieve_payment_date" })
-                            .input(input)
-                            .build()
-                            .unwrap(),
-                    )
-                })
-                .collect();
-            (calls, StopReason::ToolUse)
-        } else {
-            (vec![ContentBlock::Text("The payment is Paid.".into())], StopReason::EndTurn)
-        };
-        let message = Message::builder().role(ConversationRole::Assistant).set_content(Some(content)).build().unwrap();
-        ConverseOutput::builder()
-            .output(Output::Message(message))
-            .stop_reason(stop)
-            .usage(TokenUsage::builder().input_tokens(20).output_tokens(10).total_tokens(30).build().unwrap())
-            .metrics(ConverseMetrics::builder().latency_ms(0).build().unwrap())
-            .build()
-            .unwrap()
-    }
-}
-
-impl Bedrock for InstantModel {
-    fn converse(&self, r: ConverseRequest) -> BoxFuture<'_, Result<ConverseOutput, ApiError>> {
-        let output = self.answer(&r);
-        Box::pin(async move { Ok(output) })
-    }
-
-    fn converse_stream(&self, _: ConverseRequest) -> BoxFuture<'_, Result<EventStream, ApiError>> {
-        Box::pin(async { Err(ApiError::Internal("not used by the tool loop".into())) })
-    }
+        if round >= rounds {
+            return Ok::<_, ApiError>(fake::text("The payment is Paid.", 20, 10));
+        }
+        let calls: Vec<(String, &str, serde_json::Value)> = (0..calls)
+            .map(|i| {
+                let name = if i % 2 == 0 { "retrieve_payment_status" } else { "retrieve_payment_date" };
+                (format!("tooluse_{round}_{i}"), name, json!({"transaction_id": format!("T100{}", 1 + i % 5)}))
+            })
+            .collect();
+        let calls: Vec<(&str, &str, serde_json::Value)> =
+            calls.iter().map(|(id, name, args)| (id.as_str(), *name, args.clone())).collect();
+        Ok(fake::tool_calls(&calls, 20, 10))
+    })
 }
 
 fn main() {
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-    let config = Config::from_lookup(|_| None).unwrap();
-    let toolbox = Toolbox::from_lookup(|k| (k == "TOOLS_MAX_STEPS").then(|| "50".to_owned())).unwrap();
+    let config = Config::load(&Env::empty()).unwrap();
+    let toolbox = Toolbox::load(&Env::from_pairs([("TOOLS_MAX_STEPS", "50")])).unwrap();
     let body = br#"{"model": "mistral-large", "messages": [{"role": "user", "content": "What's the status of my transaction T1001?"}]}"#;
 
     println!("tool loop overhead (fake instant model, in-memory tools; request parsing excluded)");
@@ -82,17 +46,17 @@ fn main() {
         "rounds", "calls", "requests", "per request", "per step", "per tool call"
     );
     for (rounds, calls) in [(1, 1), (4, 1), (7, 1), (1, 4), (4, 4), (7, 8)] {
-        let bedrock: Arc<dyn Bedrock> = Arc::new(InstantModel { rounds, calls });
+        let bedrock: Arc<dyn Bedrock> = Arc::new(instant_model(rounds, calls));
         let iterations = 2_000;
         let mut total = Duration::ZERO;
         let mut samples = Vec::with_capacity(iterations);
         runtime.block_on(async {
             for i in 0..iterations + 200 {
-                let call = request::parse(&config, &toolbox, body).unwrap();
+                let call = request::prepare(&config, &toolbox, ChatRequest::from_slice(body).unwrap()).unwrap();
                 let started = Instant::now();
                 let completion = tool_loop::run(bedrock.as_ref(), &toolbox, call).await.unwrap();
                 let took = started.elapsed();
-                assert_eq!(completion.tool_runs.len(), rounds * calls);
+                assert_eq!(completion.extra.tool_runs.len(), rounds * calls);
                 // The first 200 warm caches and the allocator up.
                 if i >= 200 {
                     total += took;

@@ -24,7 +24,7 @@ fn events() -> Vec<(String, String)> {
 #[tokio::test]
 async fn every_sample_event_is_served_by_the_converse_function() {
     let emulator = dev::emulator::Emulator::start().await.unwrap();
-    let config = Config::from_lookup(|_| None).unwrap();
+    let config = Config::load(&tests::env(&[])).unwrap();
     let bedrock = SdkBedrock::for_endpoint(&emulator.url(), &config).into_shared();
     let router = shared::routes::converse_router(AppState::new(config, bedrock));
 

@@ -247,10 +247,27 @@ async fn unknown_routes_and_methods_answer_json_errors() {
     let reply = h.post_json("/v2/chat/completions", &req(json!({}))).await;
     assert_eq!(reply.status, 404);
     assert!(reply.error_message().contains("/v2/chat/completions"));
-    // A function built without tools (converse, stream) does not run the tool loop.
-    let reply = h.post_json("/tools/v1/chat/completions", &req(json!({}))).await;
-    assert_eq!(reply.status, 404);
-    assert!(reply.error_message().contains("serves no tools"));
+    assert_eq!(h.emulator().requests(), 0);
+}
+
+/// A function built without tools (converse, stream) has no tool route: its router cannot reach
+/// the tool loop, and the 404 names the function that serves the path.
+#[tokio::test]
+async fn a_function_without_tools_answers_404_for_the_tool_route() {
+    use tower::ServiceExt;
+
+    let h = Harness::start().await;
+    let converse = shared::routes::converse_router(h.state.app.clone());
+    let request = http::Request::post("/tools/v1/chat/completions")
+        .header("content-type", "application/json")
+        .body(axum::body::Body::from(req(json!({})).to_string()))
+        .unwrap();
+    let response = converse.oneshot(request).await.unwrap();
+    assert_eq!(response.status(), 404);
+    let body = axum::body::to_bytes(response.into_body(), 1 << 20).await.unwrap();
+    let body: Value = serde_json::from_slice(&body).unwrap();
+    let message = body["error"]["message"].as_str().unwrap();
+    assert!(message.contains("served by the tools function"), "{message}");
     assert_eq!(h.emulator().requests(), 0);
 }
 

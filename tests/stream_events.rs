@@ -11,7 +11,7 @@ use shared::{AppState, Config};
 #[tokio::test]
 async fn every_sample_event_streams_a_complete_answer() {
     let emulator = dev::emulator::Emulator::start().await.unwrap();
-    let config = Config::from_lookup(|_| None).unwrap();
+    let config = Config::load(&tests::env(&[])).unwrap();
     let bedrock = SdkBedrock::for_endpoint(&emulator.url(), &config).into_shared();
     let router = shared::routes::stream_router(AppState::new(config, bedrock));
 

@@ -16,7 +16,7 @@ use axum::routing::post;
 use base64::Engine as _;
 use futures_util::StreamExt;
 use serde_json::{Value, json};
-use shared::bedrock::{ConverseRequest, SdkBedrock};
+use shared::bedrock::{ModelRequest, SdkBedrock};
 use shared::catalog::Price;
 use shared::convert::response::Envelope;
 use shared::stream::{self, ChunkMapper, Deadline};
@@ -64,21 +64,17 @@ async fn replay(recorded: Recorded) -> SdkBedrock {
     SdkBedrock::for_endpoint(&url, &config(&[]))
 }
 
-fn request() -> ConverseRequest {
-    ConverseRequest {
-        model_id: "us.amazon.nova-micro-v1:0".into(),
-        messages: vec![
+fn request() -> ModelRequest {
+    ModelRequest::new(
+        "us.amazon.nova-micro-v1:0",
+        vec![
             aws_sdk_bedrockruntime::types::Message::builder()
                 .role(aws_sdk_bedrockruntime::types::ConversationRole::User)
                 .content(aws_sdk_bedrockruntime::types::ContentBlock::Text("Hi".into()))
                 .build()
                 .unwrap(),
         ],
-        system: Vec::new(),
-        inference: aws_sdk_bedrockruntime::types::InferenceConfiguration::builder().build(),
-        tool_config: None,
-        output_config: None,
-    }
+    )
 }
 
 /// The SSE body the stream module makes of a recording.

@@ -172,9 +172,7 @@ pub fn tool_calls(chunks: &[Value]) -> Vec<(String, String, String)> {
 
 /// A configuration from a few variables, one attempt per Bedrock call.
 pub fn config(vars: &[(&str, &str)]) -> Config {
-    let mut map = std::collections::BTreeMap::from([("BEDROCK_MAX_ATTEMPTS".to_owned(), "1".to_owned())]);
-    map.extend(vars.iter().map(|(k, v)| (k.to_string(), v.to_string())));
-    Config::from_lookup(|k| map.get(k).cloned()).expect("test configuration")
+    Config::load(&tests::env(vars)).expect("test configuration")
 }
 
 /// Serves `router` on 127.0.0.1:0 until the test's runtime ends; returns its base URL.
@@ -189,7 +187,7 @@ pub async fn serve(router: Router) -> String {
 /// reaches it, minus Lambda.
 pub async fn serve_stream_routes(config: Config, bedrock_url: &str) -> String {
     let bedrock = SdkBedrock::for_endpoint(bedrock_url, &config).into_shared();
-    serve(shared::routes::all_routes(AppState::new(config, bedrock))).await
+    serve(shared::routes::stream_router(AppState::new(config, bedrock))).await
 }
 
 /// A streaming chat request.

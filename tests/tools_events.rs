@@ -2,9 +2,7 @@
 //! requests, SQS batches and EventBridge events whose results are POSTed, signed, to a local
 //! callback server.
 
-mod tools_common;
-
-use std::sync::{Arc, Mutex, Once};
+use std::sync::{Arc, Mutex};
 
 use axum::Router;
 use axum::body::Bytes;
@@ -13,17 +11,9 @@ use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::routing::post;
 use lambda_http::{Context, LambdaEvent};
 use serde_json::{Value, json};
-use shared::tools::events::Handler;
-use tools_common::{Log, SECRET, SEED_PROMPT, Stack, ask, record, serve};
-
-/// The template sets this for every function; `lambda_http` then keeps the stage out of the
-/// path. Set once, before any test of this binary reads the environment.
-fn ignore_stage_in_path() {
-    static ONCE: Once = Once::new();
-    // SAFETY: every test calls this first, so no thread of this binary reads the environment
-    // while it is written.
-    ONCE.call_once(|| unsafe { std::env::set_var("AWS_LAMBDA_HTTP_IGNORE_STAGE_IN_PATH", "true") });
-}
+use shared::triggers::{Handler, InvocationError};
+use tests::Harness;
+use tests::tools::{Log, SECRET, SEED_PROMPT, ask, record, serve};
 
 fn sample(name: &str) -> Value {
     let path = format!("{}/../events/tools/{name}", env!("CARGO_MANIFEST_DIR"));
@@ -31,8 +21,7 @@ fn sample(name: &str) -> Value {
 }
 
 /// A callback server (`/ok` answers 200, `/fail` 500) and a stack that may call it.
-async fn callback_stack() -> (Stack, Log, String) {
-    ignore_stage_in_path();
+async fn callback_stack() -> (Harness, Log, String) {
     let log: Log = Arc::new(Mutex::new(Vec::new()));
     let app = Router::new()
         .route(
@@ -44,7 +33,7 @@ async fn callback_stack() -> (Stack, Log, String) {
         )
         .with_state(log.clone());
     let (addr, _) = serve(app).await;
-    let stack = Stack::start(&[
+    let stack = Harness::with_config(&[
         ("TOOLS_CALLBACK_ALLOWLIST", "127.0.0.1"),
         ("TOOLS_ALLOW_LOOPBACK", "true"),
         ("TOOLS_CALLBACK_SECRET", SECRET),
@@ -53,8 +42,9 @@ async fn callback_stack() -> (Stack, Log, String) {
     (stack, log, format!("http://{addr}"))
 }
 
-async fn invoke(stack: &Stack, event: Value) -> Result<Value, lambda_http::Error> {
-    Handler::new(stack.state.clone()).handle(LambdaEvent::new(event, Context::default())).await
+async fn invoke(stack: &Harness, event: Value) -> Result<Value, InvocationError> {
+    let answer = Handler::new(stack.state.clone()).handle(LambdaEvent::new(event, Context::default())).await?;
+    Ok(serde_json::to_value(answer).expect("answers serialize"))
 }
 
 fn envelope(callback: &str, prompt: &str) -> Value {
@@ -153,5 +143,5 @@ async fn an_unrecognised_event_is_an_error() {
     let (stack, _, _) = callback_stack().await;
     let err = invoke(&stack, json!({"hello": "world"})).await.unwrap_err();
     assert!(err.to_string().contains("API Gateway"), "{err}");
-    assert_eq!(stack.emulator.requests(), 0);
+    assert_eq!(stack.emulator().requests(), 0);
 }

@@ -1,8 +1,6 @@
 //! SSRF attempts through webhook definitions and event callbacks are refused, and no request
 //! leaves: local test servers count every TCP connection they accept.
 
-mod tools_common;
-
 use std::sync::atomic::Ordering;
 
 use axum::Router;
@@ -11,8 +9,9 @@ use axum::response::IntoResponse;
 use axum::routing::{any, post};
 use serde_json::json;
 use shared::tools::Toolbox;
-use shared::tools::events;
-use tools_common::{SECRET, SEED_PROMPT, Stack, ask, lookup, runs, serve};
+use shared::triggers::callback;
+use tests::tools::{SECRET, SEED_PROMPT, ask, runs, serve};
+use tests::{Harness, env};
 
 fn hook(name: &str, url: &str) -> String {
     json!([{"name": name, "url": url, "secret_env": "HOOK_SECRET"}]).to_string()
@@ -24,7 +23,7 @@ fn refused_at_startup(url: &str, allow: &str, extra: &[(&str, &str)]) -> String 
     let mut vars =
         vec![("TOOLS_WEBHOOKS", hooks.as_str()), ("TOOLS_WEBHOOK_ALLOWLIST", allow), ("HOOK_SECRET", SECRET)];
     vars.extend_from_slice(extra);
-    let err = Toolbox::from_lookup(lookup(&vars)).err().unwrap_or_else(|| panic!("{url} was accepted"));
+    let err = Toolbox::load(&env(&vars)).err().unwrap_or_else(|| panic!("{url} was accepted"));
     assert_eq!(err.var, "TOOLS_WEBHOOKS", "{err}");
     err.to_string()
 }
@@ -52,9 +51,12 @@ fn webhooks_to_forbidden_places_fail_the_cold_start() {
 async fn a_hostname_resolving_to_loopback_is_refused_before_connecting() {
     let (addr, connections) = serve(Router::new().route("/{*p}", any(|| async { "reached" }))).await;
     let hooks = hook("probe", &format!("https://localhost:{}/hook", addr.port()));
-    let stack =
-        Stack::start(&[("TOOLS_WEBHOOKS", &hooks), ("TOOLS_WEBHOOK_ALLOWLIST", "localhost"), ("HOOK_SECRET", SECRET)])
-            .await;
+    let stack = Harness::with_config(&[
+        ("TOOLS_WEBHOOKS", &hooks),
+        ("TOOLS_WEBHOOK_ALLOWLIST", "localhost"),
+        ("HOOK_SECRET", SECRET),
+    ])
+    .await;
     let (status, body) = stack.ask(&ask("[[call:probe {}]]")).await;
     assert_eq!(status, 200, "{body}");
     let run = &runs(&body)[0];
@@ -87,7 +89,7 @@ async fn redirects_are_not_followed() {
         {"name": "to_loopback", "url": format!("http://{addr}/loopback"), "secret_env": "HOOK_SECRET"},
     ])
     .to_string();
-    let stack = Stack::start(&[
+    let stack = Harness::with_config(&[
         ("TOOLS_WEBHOOKS", &hooks),
         ("TOOLS_WEBHOOK_ALLOWLIST", "127.0.0.1"),
         ("TOOLS_ALLOW_LOOPBACK", "true"),
@@ -106,23 +108,25 @@ async fn redirects_are_not_followed() {
 #[tokio::test]
 async fn callbacks_to_forbidden_places_are_refused_without_a_request() {
     let (addr, connections) = serve(Router::new().route("/{*p}", any(|| async { "reached" }))).await;
-    let stack = Stack::start(&[
+    let stack = Harness::with_config(&[
         ("TOOLS_CALLBACK_ALLOWLIST", "169.254.169.254 10.0.0.9 127.0.0.1 localhost hooks.example.com"),
         ("TOOLS_CALLBACK_SECRET", SECRET),
     ])
     .await;
+    // A forbidden address can never be right; a host missing from the allowlist is this
+    // deployment's setting, and the failure names it.
     let cases = [
-        ("https://169.254.169.254/latest/meta-data/", "instance-metadata"),
-        ("https://10.0.0.9/answers", "private-network"),
-        (&*format!("http://127.0.0.1:{}/answers", addr.port()), "plain http"),
-        (&*format!("https://127.0.0.1:{}/answers", addr.port()), "loopback"),
-        (&*format!("https://localhost:{}/answers", addr.port()), "loopback"),
-        ("https://evil.example.net/answers", "allowlist"),
+        ("https://169.254.169.254/latest/meta-data/", "instance-metadata", "MalformedEvent"),
+        ("https://10.0.0.9/answers", "private-network", "MalformedEvent"),
+        (&*format!("http://127.0.0.1:{}/answers", addr.port()), "plain http", "MalformedEvent"),
+        (&*format!("https://127.0.0.1:{}/answers", addr.port()), "loopback", "MalformedEvent"),
+        (&*format!("https://localhost:{}/answers", addr.port()), "loopback", "MalformedEvent"),
+        ("https://evil.example.net/answers", "allowlist (TOOLS_CALLBACK_ALLOWLIST)", "Misconfigured"),
     ];
-    for (url, reason) in cases {
+    for (url, reason, kind) in cases {
         let payload = json!({"callback_url": url, "request": ask(SEED_PROMPT)});
-        let failure = events::process(&stack.state, "evt-1", payload).await.unwrap_err();
-        assert!(matches!(failure, events::Failure::Malformed(_)), "{url}: {failure}");
+        let failure = callback::from_detail(&stack.state, "evt-1", payload).await.unwrap_err();
+        assert_eq!(failure.kind(), kind, "{url}: {failure}");
         assert!(failure.to_string().contains(reason), "{url}: {failure}");
     }
     assert_eq!(connections.load(Ordering::SeqCst), 0, "a callback reached the server");

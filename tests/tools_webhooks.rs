@@ -2,8 +2,6 @@
 //! configuration): signed calls, and every way a webhook can fail turned into an error result
 //! the model reads.
 
-mod tools_common;
-
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -14,7 +12,8 @@ use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use serde_json::{Value, json};
-use tools_common::{Log, SECRET, Stack, answer, ask, record, runs, serve};
+use tests::Harness;
+use tests::tools::{Log, SECRET, answer, ask, record, runs, serve};
 
 async fn hook(State(log): State<Log>, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
     let valid = record(&log, uri.path(), &headers, &body);
@@ -44,7 +43,7 @@ async fn hook(State(log): State<Log>, uri: Uri, headers: HeaderMap, body: Bytes)
 }
 
 /// The webhook server and a stack whose tools point at it.
-async fn webhook_stack(secret_for_tools: &str) -> (Stack, Log) {
+async fn webhook_stack(secret_for_tools: &str) -> (Harness, Log) {
     let log: Log = Arc::new(Mutex::new(Vec::new()));
     let (addr, _) = serve(Router::new().route("/{*path}", post(hook)).with_state(log.clone())).await;
     let tool = |name: &str, path: &str, timeout_ms: u64| {
@@ -61,7 +60,7 @@ async fn webhook_stack(secret_for_tools: &str) -> (Stack, Log) {
         tool("chunked_hook", "/chunked", 2000),
     ])
     .to_string();
-    let stack = Stack::start(&[
+    let stack = Harness::with_config(&[
         ("TOOLS_WEBHOOKS", &hooks),
         ("TOOLS_WEBHOOK_ALLOWLIST", "127.0.0.1"),
         ("TOOLS_ALLOW_LOOPBACK", "true"),

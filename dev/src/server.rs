@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 use axum::serve::ListenerExt;
 use shared::bedrock::SdkBedrock;
 use shared::tools::Toolbox;
-use shared::{AppState, Config};
+use shared::{AppState, Config, ToolsState};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
@@ -63,11 +63,11 @@ pub async fn start(addr: SocketAddr, backend: Backend, config: Config, tools: To
         }
         Backend::Aws => (None, SdkBedrock::from_env(&config).await),
     };
-    serve(addr, AppState::with_tools(config, bedrock.into_shared(), tools), emulator).await
+    serve(addr, ToolsState::new(AppState::new(config, bedrock.into_shared()), tools), emulator).await
 }
 
 /// Serves all routes over `state` (tests pass their own state).
-pub async fn serve(addr: SocketAddr, state: AppState, emulator: Option<Emulator>) -> std::io::Result<DevServer> {
+pub async fn serve(addr: SocketAddr, state: ToolsState, emulator: Option<Emulator>) -> std::io::Result<DevServer> {
     let listener = TcpListener::bind(addr).await?;
     let addr = listener.local_addr()?;
     let (shutdown, stopped) = oneshot::channel::<()>();

@@ -1,4 +1,4 @@
-//! The chat use case shared by every route: parse, pick the model, convert, call, answer.
+//! The chat use case shared by every route: pick the model, convert, call, answer.
 
 use crate::api::request::ChatRequest;
 use crate::api::response::ChatCompletion;
@@ -9,7 +9,7 @@ use crate::convert::{Prepared, prepare};
 use crate::error::ApiError;
 use crate::model_choice;
 
-/// A validated request, ready to send: which model, and the Converse input.
+/// A validated request, ready to send: which model, and the Bedrock input.
 #[derive(Debug, Clone)]
 pub struct ChatCall<'c> {
     pub model: &'c AllowedModel,
@@ -18,16 +18,15 @@ pub struct ChatCall<'c> {
     pub request: ChatRequest,
 }
 
-/// Parses and validates a request body; no Bedrock call happens here.
-pub fn parse<'c>(config: &'c Config, body: &[u8]) -> Result<ChatCall<'c>, ApiError> {
-    let request = ChatRequest::from_slice(body)?;
+/// Chooses the model and validates the request for it; no Bedrock call happens here.
+pub fn prepare_call(config: &Config, request: ChatRequest) -> Result<ChatCall<'_>, ApiError> {
     let model = model_choice::resolve(config, &request)?;
     let prepared = prepare(&request, model, config)?;
     Ok(ChatCall { model, prepared, request })
 }
 
-/// One Converse call, answered as a `chat.completion`.
+/// One model call, answered as a `chat.completion`.
 pub async fn complete(bedrock: &dyn Bedrock, call: ChatCall<'_>) -> Result<ChatCompletion, ApiError> {
-    let output = bedrock.converse(call.prepared.converse).await?;
+    let output = bedrock.complete(call.prepared.request).await?;
     Ok(completion_from_converse(&output, Envelope::new(&call.model.id), call.model.price.as_ref()))
 }

@@ -81,60 +81,41 @@ impl ApiError {
         ApiError::Unsupported { message: format!("{param}: {}", message.into()), param }
     }
 
-    pub fn status(&self) -> StatusCode {
+    /// HTTP status, error `type` (OpenAI's vocabulary, which both SDKs understand) and a stable
+    /// machine-readable `code`: the one table all three are read from.
+    fn spec(&self) -> (StatusCode, &'static str, &'static str) {
+        const INVALID: &str = "invalid_request_error";
+        const SERVER: &str = "server_error";
         match self {
-            ApiError::BadRequest { .. } | ApiError::Unsupported { .. } | ApiError::BedrockValidation(_) => {
-                StatusCode::BAD_REQUEST
-            }
-            ApiError::ModelNotFound(_) | ApiError::NotFound(_) => StatusCode::NOT_FOUND,
-            ApiError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
-            ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
-            ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
-            ApiError::AccessDenied(_) => StatusCode::FORBIDDEN,
-            ApiError::Throttled { .. } => StatusCode::TOO_MANY_REQUESTS,
-            ApiError::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
-            ApiError::Upstream(_) => StatusCode::BAD_GATEWAY,
-            ApiError::Timeout(_) => StatusCode::GATEWAY_TIMEOUT,
-            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            ApiError::BadRequest { .. } => (StatusCode::BAD_REQUEST, INVALID, "invalid_request"),
+            ApiError::Unsupported { .. } => (StatusCode::BAD_REQUEST, INVALID, "unsupported_parameter"),
+            ApiError::BedrockValidation(_) => (StatusCode::BAD_REQUEST, INVALID, "bedrock_validation"),
+            ApiError::ModelNotFound(_) => (StatusCode::NOT_FOUND, "not_found_error", "model_not_found"),
+            ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found_error", "not_found"),
+            ApiError::MethodNotAllowed(_) => (StatusCode::METHOD_NOT_ALLOWED, INVALID, "method_not_allowed"),
+            ApiError::PayloadTooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, INVALID, "payload_too_large"),
+            ApiError::Unauthorized(_) => (StatusCode::UNAUTHORIZED, "authentication_error", "unauthorized"),
+            ApiError::AccessDenied(_) => (StatusCode::FORBIDDEN, "permission_error", "access_denied"),
+            ApiError::Throttled { .. } => (StatusCode::TOO_MANY_REQUESTS, "rate_limit_error", "throttled"),
+            ApiError::Unavailable { .. } => (StatusCode::SERVICE_UNAVAILABLE, SERVER, "unavailable"),
+            ApiError::Upstream(_) => (StatusCode::BAD_GATEWAY, SERVER, "bedrock_error"),
+            ApiError::Timeout(_) => (StatusCode::GATEWAY_TIMEOUT, SERVER, "timeout"),
+            ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, SERVER, "internal_error"),
         }
     }
 
-    /// OpenAI's error `type` vocabulary, which both SDKs understand.
+    pub fn status(&self) -> StatusCode {
+        self.spec().0
+    }
+
+    /// The error `type`.
     pub fn kind(&self) -> &'static str {
-        match self {
-            ApiError::BadRequest { .. }
-            | ApiError::Unsupported { .. }
-            | ApiError::BedrockValidation(_)
-            | ApiError::PayloadTooLarge { .. }
-            | ApiError::MethodNotAllowed(_) => "invalid_request_error",
-            ApiError::ModelNotFound(_) | ApiError::NotFound(_) => "not_found_error",
-            ApiError::Unauthorized(_) => "authentication_error",
-            ApiError::AccessDenied(_) => "permission_error",
-            ApiError::Throttled { .. } => "rate_limit_error",
-            ApiError::Unavailable { .. } | ApiError::Upstream(_) | ApiError::Timeout(_) | ApiError::Internal(_) => {
-                "server_error"
-            }
-        }
+        self.spec().1
     }
 
     /// A stable machine-readable code.
     pub fn code(&self) -> &'static str {
-        match self {
-            ApiError::BadRequest { .. } => "invalid_request",
-            ApiError::Unsupported { .. } => "unsupported_parameter",
-            ApiError::BedrockValidation(_) => "bedrock_validation",
-            ApiError::ModelNotFound(_) => "model_not_found",
-            ApiError::NotFound(_) => "not_found",
-            ApiError::MethodNotAllowed(_) => "method_not_allowed",
-            ApiError::PayloadTooLarge { .. } => "payload_too_large",
-            ApiError::Unauthorized(_) => "unauthorized",
-            ApiError::AccessDenied(_) => "access_denied",
-            ApiError::Throttled { .. } => "throttled",
-            ApiError::Unavailable { .. } => "unavailable",
-            ApiError::Upstream(_) => "bedrock_error",
-            ApiError::Timeout(_) => "timeout",
-            ApiError::Internal(_) => "internal_error",
-        }
+        self.spec().2
     }
 
     pub fn param(&self) -> Option<&str> {

@@ -18,7 +18,8 @@ pub mod routes;
 pub mod state;
 pub mod stream;
 pub mod tools;
+pub mod triggers;
 
 pub use config::Config;
 pub use error::ApiError;
-pub use state::AppState;
+pub use state::{AppState, ToolsState};

@@ -7,5 +7,7 @@ pub mod request;
 pub mod response;
 
 pub use chunk::{ChatChunk, ChunkChoice, Delta, ToolCallDelta};
-pub use request::{ChatMessage, ChatRequest, Content, ContentPart, ResponseFormat, ToolCall, ToolChoice, ToolDef};
-pub use response::{ChatCompletion, Choice, FinishReason, ResponseMessage, Usage};
+pub use request::{
+    ChatMessage, ChatRequest, Content, ContentPart, ResponseFormat, ToolCall, ToolChoice, ToolDef, ToolSpec,
+};
+pub use response::{ChatCompletion, Choice, FinishReason, NoExtras, ResponseMessage, Usage};

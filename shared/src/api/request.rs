@@ -26,7 +26,7 @@ pub struct ChatRequest {
     #[serde(default)]
     pub stream: Option<bool>,
     #[serde(default)]
-    pub tools: Option<Vec<ToolDef>>,
+    pub tools: Option<Vec<ToolSpec>>,
     #[serde(default)]
     pub tool_choice: Option<ToolChoice>,
     #[serde(default)]
@@ -151,6 +151,47 @@ fn empty_arguments() -> Value {
     Value::String(String::new())
 }
 
+/// An entry of `tools`: a function definition, or, on `/tools/v1` only, the name of a
+/// server-side tool. A custom `Deserialize` (not `untagged`) keeps serde's precise errors for a
+/// malformed function object.
+#[derive(Debug, Clone)]
+pub enum ToolSpec {
+    Name(String),
+    Function(ToolDef),
+}
+
+impl<'de> Deserialize<'de> for ToolSpec {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = ToolSpec;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a function object {\"type\": \"function\", \"function\": {...}} or a tool name")
+            }
+
+            fn visit_str<E: serde::de::Error>(self, name: &str) -> Result<ToolSpec, E> {
+                Ok(ToolSpec::Name(name.to_owned()))
+            }
+
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<ToolSpec, A::Error> {
+                ToolDef::deserialize(serde::de::value::MapAccessDeserializer::new(map)).map(ToolSpec::Function)
+            }
+        }
+        deserializer.deserialize_any(Visitor)
+    }
+}
+
+impl ToolSpec {
+    /// The tool's name, whichever form it was given in.
+    pub fn name(&self) -> &str {
+        match self {
+            ToolSpec::Name(name) => name,
+            ToolSpec::Function(def) => &def.function.name,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Deserialize)]
 pub struct ToolDef {
     #[serde(rename = "type", default = "function_type")]
@@ -213,18 +254,26 @@ impl ChatRequest {
         let text = std::str::from_utf8(body)
             .map_err(|e| ApiError::bad_request(format!("request body is not valid UTF-8 ({e})")))?;
         let mut de = serde_json::Deserializer::from_str(text);
-        let parsed = serde_path_to_error::deserialize(&mut de).map_err(|e| {
-            let path = e.path().to_string();
-            let inner = e.into_inner();
-            if inner.is_syntax() || inner.is_eof() {
-                ApiError::bad_request(format!("request body is not valid JSON: {inner}"))
-            } else if path == "." || path.is_empty() {
-                ApiError::bad_request(format!("invalid request: {inner}"))
-            } else {
-                ApiError::invalid(path, inner.to_string())
-            }
-        })?;
+        let parsed = serde_path_to_error::deserialize(&mut de).map_err(field_error)?;
         de.end().map_err(|e| ApiError::bad_request(format!("request body is not valid JSON: {e}")))?;
         Ok(parsed)
+    }
+
+    /// The same from JSON already decoded (an EventBridge event's `detail`).
+    pub fn from_value(value: Value) -> Result<Self, ApiError> {
+        serde_path_to_error::deserialize(value).map_err(field_error)
+    }
+}
+
+/// A deserialization error as a 400 naming the field (`messages[1].role: unknown variant ...`).
+fn field_error(e: serde_path_to_error::Error<serde_json::Error>) -> ApiError {
+    let path = e.path().to_string();
+    let inner = e.into_inner();
+    if inner.is_syntax() || inner.is_eof() {
+        ApiError::bad_request(format!("request body is not valid JSON: {inner}"))
+    } else if path == "." || path.is_empty() {
+        ApiError::bad_request(format!("invalid request: {inner}"))
+    } else {
+        ApiError::invalid(path, inner.to_string())
     }
 }

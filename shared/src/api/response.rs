@@ -4,22 +4,30 @@ use serde::Serialize;
 
 use super::request::ToolCall;
 
+/// A `chat.completion`. Routes that add to it say how: the finish reason type `F` (the tool
+/// loop adds its bounds) and flattened extra fields `X` (the tool loop's trace).
 #[derive(Debug, Clone, Serialize)]
-pub struct ChatCompletion {
+pub struct ChatCompletion<F = FinishReason, X = NoExtras> {
     pub id: String,
     pub object: &'static str,
     pub created: u64,
     pub model: String,
-    pub choices: Vec<Choice>,
+    pub choices: Vec<Choice<F>>,
     pub usage: Usage,
+    #[serde(flatten)]
+    pub extra: X,
 }
 
 #[derive(Debug, Clone, Serialize)]
-pub struct Choice {
+pub struct Choice<F = FinishReason> {
     pub index: u32,
     pub message: ResponseMessage,
-    pub finish_reason: FinishReason,
+    pub finish_reason: F,
 }
+
+/// No fields beyond the chat-completions ones.
+#[derive(Debug, Clone, Copy, Default, Serialize)]
+pub struct NoExtras {}
 
 #[derive(Debug, Clone, Serialize, Default)]
 pub struct ResponseMessage {

@@ -5,7 +5,7 @@ use aws_sdk_bedrockruntime::types::{ContentBlock, ConverseOutput as Output, Stop
 
 use super::document;
 use crate::api::request::{FunctionCall, ToolCall};
-use crate::api::response::{ChatCompletion, Choice, FinishReason, ResponseMessage, Usage};
+use crate::api::response::{ChatCompletion, Choice, FinishReason, NoExtras, ResponseMessage, Usage};
 use crate::catalog::Price;
 use crate::cost;
 
@@ -21,6 +21,25 @@ impl Envelope {
     pub fn new(model: impl Into<String>) -> Self {
         let created = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
         Envelope { id: format!("chatcmpl-{}", uuid::Uuid::new_v4().simple()), created, model: model.into() }
+    }
+
+    /// The one-choice `chat.completion` of this answer.
+    pub fn completion<F, X>(
+        self,
+        message: ResponseMessage,
+        finish_reason: F,
+        usage: Usage,
+        extra: X,
+    ) -> ChatCompletion<F, X> {
+        ChatCompletion {
+            id: self.id,
+            object: "chat.completion",
+            created: self.created,
+            model: self.model,
+            choices: vec![Choice { index: 0, message, finish_reason }],
+            usage,
+            extra,
+        }
     }
 }
 
@@ -79,12 +98,5 @@ pub fn message_from_converse(output: &ConverseOutput) -> (ResponseMessage, Finis
 
 pub fn completion_from_converse(output: &ConverseOutput, envelope: Envelope, price: Option<&Price>) -> ChatCompletion {
     let (message, finish_reason) = message_from_converse(output);
-    ChatCompletion {
-        id: envelope.id,
-        object: "chat.completion",
-        created: envelope.created,
-        model: envelope.model,
-        choices: vec![Choice { index: 0, message, finish_reason }],
-        usage: usage_from_tokens(output.usage(), price),
-    }
+    envelope.completion(message, finish_reason, usage_from_tokens(output.usage(), price), NoExtras {})
 }

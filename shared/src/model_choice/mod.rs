@@ -90,12 +90,10 @@ mod tests {
     use super::*;
 
     fn config() -> Config {
-        Config::from_lookup(|k| {
-            (k == "BEDROCK_MODEL_IDS").then(|| {
-                "mistral.mistral-7b-instruct-v0:2,mistral.mistral-small-2402-v1:0,mistral.mistral-large-2407-v1:0"
-                    .to_owned()
-            })
-        })
+        Config::load(&crate::config::Env::from_pairs([(
+            "BEDROCK_MODEL_IDS",
+            "mistral.mistral-7b-instruct-v0:2,mistral.mistral-small-2402-v1:0,mistral.mistral-large-2407-v1:0",
+        )]))
         .unwrap()
     }
 

@@ -1,17 +1,19 @@
-//! `POST /v1/chat/completions`: one Converse call, answered as JSON.
+//! `POST /v1/chat/completions`: one model call, answered as JSON.
 
 use axum::Json;
-use axum::body::Body;
 use axum::extract::State;
 
+use super::ChatBody;
 use crate::api::response::ChatCompletion;
 use crate::chat;
 use crate::error::ApiError;
 use crate::state::AppState;
 
-pub async fn complete(State(state): State<AppState>, body: Body) -> Result<Json<ChatCompletion>, ApiError> {
-    let body = super::read_body(body, state.config.max_body_bytes).await?;
-    let call = chat::parse(&state.config, &body)?;
+pub async fn complete(
+    State(state): State<AppState>,
+    ChatBody(request): ChatBody,
+) -> Result<Json<ChatCompletion>, ApiError> {
+    let call = chat::prepare_call(&state.config, request)?;
     if call.prepared.stream {
         return Err(ApiError::invalid(
             "stream",

@@ -1,84 +1,145 @@
 //! The HTTP routes, as tower services: what the Lambda runtime calls, what the dev server
 //! mounts, and what tests drive. Each function serves its own router; the paths are the full
-//! paths API Gateway forwards, so one table (`ROUTES`) describes the code and the template alike.
+//! paths API Gateway forwards, so one table ([`ROUTES`]) builds every router, writes the 404
+//! text, and is what the template test checks `template.yaml` against.
 
 mod body;
 mod chat;
+mod extract;
 mod models;
 mod stage;
 mod stream;
 mod tools;
 
 use axum::Router;
-use axum::routing::{get, post};
+use axum::routing::{MethodFilter, MethodRouter, on};
 
 use crate::error::ApiError;
-use crate::state::AppState;
+use crate::state::{AppState, ToolsState};
 
 pub use body::read_body;
+pub use extract::ChatBody;
 
-/// One HTTP route and the function that serves it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// One HTTP route, the function that serves it and its handler.
+#[derive(Clone, Copy)]
 pub struct Route {
     pub method: &'static str,
     pub path: &'static str,
     pub function: &'static str,
+    handler: Handler,
+}
+
+/// A route's handler, on the state of the function that serves it.
+#[derive(Clone, Copy)]
+enum Handler {
+    App(fn(MethodFilter) -> MethodRouter<AppState>),
+    Tools(fn(MethodFilter) -> MethodRouter<ToolsState>),
 }
 
 /// Every route of the API. `template.yaml` must route exactly these (a test checks it).
 pub const ROUTES: &[Route] = &[
-    Route { method: "POST", path: "/v1/chat/completions", function: "converse" },
-    Route { method: "GET", path: "/v1/models", function: "converse" },
-    Route { method: "POST", path: "/stream/v1/chat/completions", function: "stream" },
-    Route { method: "POST", path: "/tools/v1/chat/completions", function: "tools" },
+    Route {
+        method: "POST",
+        path: "/v1/chat/completions",
+        function: "converse",
+        handler: Handler::App(|m| on(m, chat::complete)),
+    },
+    Route { method: "GET", path: "/v1/models", function: "converse", handler: Handler::App(|m| on(m, models::list)) },
+    Route {
+        method: "POST",
+        path: "/stream/v1/chat/completions",
+        function: "stream",
+        handler: Handler::App(|m| on(m, stream::complete)),
+    },
+    Route {
+        method: "POST",
+        path: "/tools/v1/chat/completions",
+        function: "tools",
+        handler: Handler::Tools(|m| on(m, tools::complete)),
+    },
 ];
 
 /// The `converse` function: synchronous chat and the model list.
 pub fn converse_router(state: AppState) -> Router {
-    finish(converse_routes(), state)
+    finish(app_routes(&["converse"]).with_state(state))
 }
 
 /// The `stream` function: server-sent events through Lambda response streaming.
 pub fn stream_router(state: AppState) -> Router {
-    finish(stream_routes(), state)
+    finish(app_routes(&["stream"]).with_state(state))
 }
 
 /// The `tools` function: the server-side tool loop.
-pub fn tools_router(state: AppState) -> Router {
-    finish(tools_routes(), state)
+pub fn tools_router(state: ToolsState) -> Router {
+    finish(tool_routes().with_state(state))
 }
 
 /// Every function's routes on one router, as API Gateway would route them (the dev server).
-pub fn all_routes(state: AppState) -> Router {
-    finish(converse_routes().merge(stream_routes()).merge(tools_routes()), state)
+pub fn all_routes(state: ToolsState) -> Router {
+    finish(app_routes(&["converse", "stream"]).with_state(state.app.clone()).merge(tool_routes().with_state(state)))
 }
 
-fn converse_routes() -> Router<AppState> {
-    Router::new().route("/v1/chat/completions", post(chat::complete)).route("/v1/models", get(models::list))
+fn app_routes(functions: &[&str]) -> Router<AppState> {
+    ROUTES.iter().filter(|r| functions.contains(&r.function)).fold(Router::new(), |router, route| match route.handler {
+        Handler::App(handler) => router.route(route.path, handler(method(route))),
+        Handler::Tools(_) => router,
+    })
 }
 
-fn stream_routes() -> Router<AppState> {
-    Router::new().route("/stream/v1/chat/completions", post(stream::complete))
+fn tool_routes() -> Router<ToolsState> {
+    ROUTES.iter().fold(Router::new(), |router, route| match route.handler {
+        Handler::Tools(handler) => router.route(route.path, handler(method(route))),
+        Handler::App(_) => router,
+    })
 }
 
-fn tools_routes() -> Router<AppState> {
-    Router::new().route("/tools/v1/chat/completions", post(tools::complete))
+fn method(route: &Route) -> MethodFilter {
+    match route.method {
+        "GET" => MethodFilter::GET,
+        "POST" => MethodFilter::POST,
+        other => unreachable!("ROUTES uses GET and POST only, not {other}"),
+    }
 }
 
-/// JSON 404/405 in the API's error shape, the state, and stage-free paths: the stage is
-/// stripped before routing, so the inner router is wrapped as a whole.
-fn finish(routes: Router<AppState>, state: AppState) -> Router {
-    let inner = routes.fallback(not_found).method_not_allowed_fallback(method_not_allowed).with_state(state);
+/// JSON 404/405 in the API's error shape, and stage-free paths: the stage is stripped before
+/// routing, so the inner router is wrapped as a whole.
+fn finish(routes: Router) -> Router {
+    let inner = routes.fallback(not_found).method_not_allowed_fallback(method_not_allowed);
     Router::new().fallback_service(tower::ServiceBuilder::new().map_request(stage::strip_stage).service(inner))
 }
 
 async fn not_found(uri: http::Uri) -> ApiError {
-    ApiError::NotFound(format!(
-        "no route for {}; the API serves /v1/chat/completions, /v1/models, /stream/v1/chat/completions and /tools/v1/chat/completions",
-        uri.path()
-    ))
+    ApiError::NotFound(not_found_message(uri.path()))
+}
+
+/// Names the function that serves `path` when another one does, else every route of the API.
+fn not_found_message(path: &str) -> String {
+    if let Some(route) = ROUTES.iter().find(|r| r.path == path) {
+        return format!(
+            "{path} is served by the {} function, not by this one; call it through that function's base URL",
+            route.function
+        );
+    }
+    let mut paths: Vec<&str> = ROUTES.iter().map(|r| r.path).collect();
+    paths.dedup();
+    format!("no route for {path}; the API serves {}", paths.join(", "))
 }
 
 async fn method_not_allowed(method: http::Method, uri: http::Uri) -> ApiError {
     ApiError::MethodNotAllowed(format!("{method} is not allowed on {}", uri.path()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_404_text_comes_from_the_route_table() {
+        let text = not_found_message("/v2/chat/completions");
+        for route in ROUTES {
+            assert!(text.contains(route.path), "{text}");
+        }
+        let text = not_found_message("/tools/v1/chat/completions");
+        assert!(text.contains("tools function"), "{text}");
+    }
 }

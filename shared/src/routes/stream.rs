@@ -10,22 +10,22 @@ use axum::body::Body;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 
+use super::ChatBody;
 use crate::chat;
 use crate::convert::response::Envelope;
 use crate::error::ApiError;
 use crate::state::AppState;
 use crate::stream::{self, ChunkMapper, Deadline, fallback};
 
-pub async fn complete(State(state): State<AppState>, body: Body) -> Result<Response, ApiError> {
-    let body = super::read_body(body, state.config.max_body_bytes).await?;
-    let call = chat::parse(&state.config, &body)?;
+pub async fn complete(State(state): State<AppState>, ChatBody(request): ChatBody) -> Result<Response, ApiError> {
+    let call = chat::prepare_call(&state.config, request)?;
     if !call.prepared.stream {
         return Ok(Json(chat::complete(state.bedrock.as_ref(), call).await?).into_response());
     }
 
     let deadline = Deadline::after(state.config.stream_timeout);
     let model = call.model;
-    let request = call.prepared.converse;
+    let request = call.prepared.request;
     let bedrock = state.bedrock.as_ref();
     let started = if request.tool_config.is_some() && !model.capabilities.streaming_tools {
         tracing::info!(model = %model.id, "model cannot stream tool use; answering from Converse as SSE");

@@ -1,27 +1,26 @@
 //! `POST /tools/v1/chat/completions`: the server-side tool loop.
 //!
-//! The signature (when `TOOLS_INBOUND_SECRET` is set) is checked on the raw body before
-//! anything else, so an unauthenticated request never reaches the model.
+//! The signature (when `TOOLS_INBOUND_SECRET` is set) is checked on the raw body before it is
+//! parsed, so an unauthenticated request never reaches the model.
 
 use axum::Json;
 use axum::body::Body;
 use axum::extract::State;
 use http::HeaderMap;
 
+use crate::api::request::ChatRequest;
 use crate::error::ApiError;
-use crate::state::AppState;
+use crate::state::ToolsState;
 use crate::tools::{self, ToolsCompletion};
 
 pub async fn complete(
-    State(state): State<AppState>,
+    State(state): State<ToolsState>,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Json<ToolsCompletion>, ApiError> {
-    let Some(toolbox) = &state.tools else {
-        return Err(ApiError::NotFound("this function serves no tools; use the tools base URL (/tools/v1)".into()));
-    };
-    let body = super::read_body(body, state.config.max_body_bytes).await?;
-    toolbox.authenticate(&headers, &body)?;
-    let completion = tools::complete(&state.config, state.bedrock.as_ref(), toolbox, &body).await?;
+    let body = super::read_body(body, state.app.config.max_body_bytes).await?;
+    state.toolbox.authenticate(&headers, &body)?;
+    let request = ChatRequest::from_slice(&body)?;
+    let completion = tools::complete(&state.app.config, state.app.bedrock.as_ref(), &state.toolbox, request).await?;
     Ok(Json(completion))
 }

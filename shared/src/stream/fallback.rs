@@ -12,13 +12,13 @@ use aws_sdk_bedrockruntime::types::{
 use aws_smithy_types::error::operation::BuildError;
 
 use super::Started;
-use crate::bedrock::{Bedrock, ConverseRequest};
+use crate::bedrock::{Bedrock, ModelRequest};
 use crate::convert::document;
 use crate::error::ApiError;
 
 /// Calls Converse and returns its answer as a started event stream.
-pub async fn start(bedrock: &dyn Bedrock, request: ConverseRequest) -> Result<Started, ApiError> {
-    let output = bedrock.converse(request).await?;
+pub async fn start(bedrock: &dyn Bedrock, request: ModelRequest) -> Result<Started, ApiError> {
+    let output = bedrock.complete(request).await?;
     let mut events = events(&output)?.into_iter();
     let first = events.next().ok_or_else(|| ApiError::Internal("a replayed answer has no events".into()))?;
     Ok(Started { first, events: Box::pin(futures_util::stream::iter(events.map(Ok))) })

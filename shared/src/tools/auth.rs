@@ -20,16 +20,21 @@ pub const MIN_SECRET_BYTES: usize = 16;
 
 const PREFIX: &str = "sha256=";
 
+/// A secret shorter than [`MIN_SECRET_BYTES`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("the secret must be at least {MIN_SECRET_BYTES} bytes long")]
+pub struct SecretTooShort;
+
 /// A shared secret. Its `Debug` never shows the bytes, so it cannot leak through a log line.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Secret(Vec<u8>);
 
 impl Secret {
     /// Refuses secrets shorter than [`MIN_SECRET_BYTES`].
-    pub fn new(bytes: impl Into<Vec<u8>>) -> Result<Self, String> {
+    pub fn new(bytes: impl Into<Vec<u8>>) -> Result<Self, SecretTooShort> {
         let bytes = bytes.into();
         if bytes.len() < MIN_SECRET_BYTES {
-            return Err(format!("the secret must be at least {MIN_SECRET_BYTES} bytes long"));
+            return Err(SecretTooShort);
         }
         Ok(Secret(bytes))
     }

@@ -3,13 +3,14 @@
 //! A [`Toolbox`] is built once per cold start from the environment ([`settings`]): the
 //! registry of tools with their compiled argument schemas, the limits of the loop, the HTTP
 //! client for webhooks and callbacks, and the secrets. [`complete`] is the use case that the
-//! HTTP route and the SQS/EventBridge triggers share: parse, run the loop, answer.
+//! HTTP route and the SQS/EventBridge triggers (`crate::triggers`) share: check the request
+//! against the registry, run the loop, answer.
 
 pub mod auth;
 pub mod builtin;
-pub mod events;
 pub mod registry;
 pub mod request;
+pub mod runs;
 pub mod schema;
 pub mod settings;
 pub mod ssrf;
@@ -23,13 +24,14 @@ use futures_util::future::BoxFuture;
 use http::HeaderMap;
 use serde_json::Value;
 
+use crate::api::request::ChatRequest;
 use crate::bedrock::Bedrock;
-use crate::config::{Config, ConfigError};
+use crate::config::{Config, ConfigError, Env};
 use crate::error::ApiError;
 
-pub use registry::Registry;
+pub use registry::{Registry, RegistryError};
+pub use runs::{LoopFinish, ToolRun, ToolStatus, ToolsCompletion};
 pub use settings::ToolSettings;
-pub use tool_loop::{LoopFinish, ToolRun, ToolsCompletion};
 
 /// A tool the model may call. Implementations must honour `deadline` where they can; the loop
 /// also enforces it, dropping a call that runs past it.
@@ -115,34 +117,34 @@ impl std::fmt::Debug for Toolbox {
 impl Toolbox {
     /// Settings, built-in and webhook tools from the process environment.
     pub fn from_env() -> Result<Self, ConfigError> {
-        Self::from_lookup(|k| std::env::var(k).ok())
+        Self::load(&Env::process())
     }
 
-    /// The same from `get`, so tests can pass a map (webhook secrets are looked up through it too).
-    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let settings = ToolSettings::from_lookup(&get)?;
+    /// The same from `env` (webhook secrets are looked up in it too).
+    pub fn load(env: &Env) -> Result<Self, ConfigError> {
+        let settings = ToolSettings::load(env)?;
         let outbound = Arc::new(
             webhook::Outbound::new(settings.addresses, settings.max_result_bytes)
-                .map_err(|reason| ConfigError { var: "TOOLS_WEBHOOKS", reason })?,
+                .map_err(|e| ConfigError { var: "TOOLS_WEBHOOKS", reason: e.to_string() })?,
         );
         let mut registry = Registry::default();
-        for tool in builtin::enabled(get("TOOLS_BUILTIN").as_deref())? {
-            registry.register(tool).map_err(|reason| ConfigError { var: "TOOLS_BUILTIN", reason })?;
+        for tool in builtin::enabled(env.get("TOOLS_BUILTIN").as_deref())? {
+            registry.register(tool).map_err(|e| ConfigError { var: "TOOLS_BUILTIN", reason: e.to_string() })?;
         }
-        let (var, specs) = webhook::specs_from(&get)?;
-        for tool in webhook::tools(var, specs, &settings, &outbound, &get)? {
-            registry.register(tool).map_err(|reason| ConfigError { var, reason })?;
+        let (var, specs) = webhook::specs_from(env)?;
+        for tool in webhook::tools(var, specs, &settings, &outbound, env)? {
+            registry.register(tool).map_err(|e| ConfigError { var, reason: e.to_string() })?;
         }
         Ok(Toolbox { registry, settings, outbound })
     }
 
-    /// The built-in tools with default settings: what `AppState::new` uses.
+    /// The built-in tools with default settings.
     pub fn builtin() -> Self {
-        Self::from_lookup(|_| None).expect("the default tool settings are valid")
+        Self::load(&Env::empty()).expect("the default tool settings are valid")
     }
 
     /// Adds a tool defined in code (tests, or a deployment's own Rust tools).
-    pub fn with_tool(mut self, tool: Arc<dyn Tool>) -> Result<Self, String> {
+    pub fn with_tool(mut self, tool: Arc<dyn Tool>) -> Result<Self, RegistryError> {
         self.registry.register(tool)?;
         Ok(self)
     }
@@ -157,13 +159,13 @@ impl Toolbox {
     }
 }
 
-/// The tool-loop use case: parse a `/tools/v1` request body, run the loop, answer.
+/// The tool-loop use case: check a `/tools/v1` request against the registry, run the loop.
 pub async fn complete(
     config: &Config,
     bedrock: &dyn Bedrock,
     toolbox: &Toolbox,
-    body: &[u8],
+    request: ChatRequest,
 ) -> Result<ToolsCompletion, ApiError> {
-    let call = request::parse(config, toolbox, body)?;
+    let call = request::prepare(config, toolbox, request)?;
     tool_loop::run(bedrock, toolbox, call).await
 }

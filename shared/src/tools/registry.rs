@@ -2,13 +2,21 @@
 
 use std::sync::Arc;
 
-use serde_json::{Value, json};
-
 use super::Tool;
-use super::schema::ArgumentSchema;
+use super::schema::{ArgumentSchema, SchemaError};
+use crate::api::request::{FunctionDef, ToolDef};
+use crate::convert::request::{MAX_TOOL_NAME, valid_tool_name};
 
-/// Bedrock's tool-name rule: `[a-zA-Z0-9_-]{1,64}`.
-const MAX_NAME: usize = 64;
+/// Why a tool cannot be registered.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum RegistryError {
+    #[error("tool name `{0}` must be 1 to {MAX_TOOL_NAME} letters, digits, `_` or `-`")]
+    BadName(String),
+    #[error("tool `{0}` is defined twice")]
+    Duplicate(String),
+    #[error("tool `{name}`: {error}")]
+    Schema { name: String, error: SchemaError },
+}
 
 /// A registered tool: the implementation and its validator.
 pub struct Entry {
@@ -21,17 +29,18 @@ impl Entry {
         self.tool.name()
     }
 
-    /// The chat-completions definition (`{"type": "function", "function": {...}}`) sent to
-    /// the model.
-    pub fn definition(&self) -> Value {
-        json!({
-            "type": "function",
-            "function": {
-                "name": self.tool.name(),
-                "description": self.tool.description(),
-                "parameters": self.schema.schema(),
-            }
-        })
+    /// The chat-completions definition sent to the model: the registry's, whatever the caller
+    /// sent, since the server runs the tool.
+    pub fn definition(&self) -> ToolDef {
+        ToolDef {
+            kind: "function".into(),
+            function: FunctionDef {
+                name: self.tool.name().to_owned(),
+                description: Some(self.tool.description().to_owned()),
+                parameters: Some(self.schema.schema().clone()),
+                strict: None,
+            },
+        }
     }
 }
 
@@ -49,17 +58,16 @@ pub struct Registry {
 
 impl Registry {
     /// Adds `tool`, compiling its schema; refuses invalid or duplicate names and bad schemas.
-    pub fn register(&mut self, tool: Arc<dyn Tool>) -> Result<(), String> {
+    pub fn register(&mut self, tool: Arc<dyn Tool>) -> Result<(), RegistryError> {
         let name = tool.name();
-        if !(1..=MAX_NAME).contains(&name.len())
-            || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
-        {
-            return Err(format!("tool name `{name}` must be 1 to {MAX_NAME} letters, digits, `_` or `-`"));
+        if !valid_tool_name(name) {
+            return Err(RegistryError::BadName(name.to_owned()));
         }
         if self.get(name).is_some() {
-            return Err(format!("tool `{name}` is defined twice"));
+            return Err(RegistryError::Duplicate(name.to_owned()));
         }
-        let schema = ArgumentSchema::compile(Some(&tool.parameters())).map_err(|e| format!("tool `{name}`: {e}"))?;
+        let schema = ArgumentSchema::compile(Some(&tool.parameters()))
+            .map_err(|error| RegistryError::Schema { name: name.to_owned(), error })?;
         self.entries.push(Entry { tool, schema });
         Ok(())
     }

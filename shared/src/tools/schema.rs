@@ -6,6 +6,26 @@ use serde_json::Value;
 /// At most this many violations are reported back to the model: enough to fix its call.
 const MAX_REPORTED: usize = 5;
 
+/// Why a parameters schema cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SchemaError {
+    #[error("the parameters schema must have \"type\": \"object\"")]
+    NotAnObjectType,
+    #[error("the parameters schema must be a JSON object")]
+    NotAnObject,
+    #[error("the parameters schema is not a valid JSON schema: {0}")]
+    Invalid(String),
+}
+
+/// Arguments that break the schema: the first violations, each with where it is, phrased for
+/// the model to correct its call.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid arguments: {}{}", .problems.join("; "), if *.more > 0 { format!(" (and {} more)", .more) } else { String::new() })]
+pub struct Violations {
+    pub problems: Vec<String>,
+    pub more: usize,
+}
+
 /// A tool's parameter schema and its compiled validator.
 pub struct ArgumentSchema {
     schema: Value,
@@ -21,20 +41,18 @@ impl std::fmt::Debug for ArgumentSchema {
 impl ArgumentSchema {
     /// Compiles `schema`, which must describe an object (tool arguments always are one);
     /// `None` means "no arguments".
-    pub fn compile(schema: Option<&Value>) -> Result<Self, String> {
+    pub fn compile(schema: Option<&Value>) -> Result<Self, SchemaError> {
         let schema = match schema {
             None | Some(Value::Null) => serde_json::json!({"type": "object", "properties": {}}),
             Some(schema @ Value::Object(map)) => {
                 if map.get("type").is_some_and(|t| t != "object") {
-                    return Err("the parameters schema must have \"type\": \"object\"".into());
+                    return Err(SchemaError::NotAnObjectType);
                 }
                 schema.clone()
             }
-            Some(_) => return Err("the parameters schema must be a JSON object".into()),
+            Some(_) => return Err(SchemaError::NotAnObject),
         };
-        let validator = jsonschema::options()
-            .build(&schema)
-            .map_err(|e| format!("the parameters schema is not a valid JSON schema: {e}"))?;
+        let validator = jsonschema::options().build(&schema).map_err(|e| SchemaError::Invalid(e.to_string()))?;
         Ok(ArgumentSchema { schema, validator })
     }
 
@@ -44,7 +62,7 @@ impl ArgumentSchema {
 
     /// `Ok` when `arguments` satisfy the schema, else the violations, each with where it is,
     /// phrased for the model to correct its call.
-    pub fn check(&self, arguments: &Value) -> Result<(), String> {
+    pub fn check(&self, arguments: &Value) -> Result<(), Violations> {
         let mut problems: Vec<String> = Vec::new();
         let mut more = 0usize;
         for error in self.validator.iter_errors(arguments) {
@@ -56,14 +74,7 @@ impl ArgumentSchema {
             let at = if path.is_empty() { "arguments".to_owned() } else { format!("arguments{path}") };
             problems.push(format!("{at}: {error}"));
         }
-        if problems.is_empty() {
-            return Ok(());
-        }
-        let mut message = format!("invalid arguments: {}", problems.join("; "));
-        if more > 0 {
-            message.push_str(&format!(" (and {more} more)"));
-        }
-        Err(message)
+        if problems.is_empty() { Ok(()) } else { Err(Violations { problems, more }) }
     }
 }
 
@@ -82,11 +93,11 @@ mod tests {
         })))
         .unwrap();
         assert!(schema.check(&json!({"transaction_id": "T1001"})).is_ok());
-        let missing = schema.check(&json!({})).unwrap_err();
+        let missing = schema.check(&json!({})).unwrap_err().to_string();
         assert!(missing.contains("transaction_id") && missing.contains("required"), "{missing}");
-        let wrong = schema.check(&json!({"transaction_id": 5})).unwrap_err();
+        let wrong = schema.check(&json!({"transaction_id": 5})).unwrap_err().to_string();
         assert!(wrong.contains("arguments/transaction_id"), "{wrong}");
-        let extra = schema.check(&json!({"transaction_id": "T1", "x": 1})).unwrap_err();
+        let extra = schema.check(&json!({"transaction_id": "T1", "x": 1})).unwrap_err().to_string();
         assert!(extra.contains("x"), "{extra}");
     }
 

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use super::auth::Secret;
 use super::ssrf::{AddressPolicy, Allowlist, UrlPolicy};
-use crate::config::{ConfigError, bad, number};
+use crate::config::{ConfigError, Env, bad};
 
 #[derive(Debug, Clone)]
 pub struct ToolSettings {
@@ -31,63 +31,51 @@ pub struct ToolSettings {
 }
 
 impl ToolSettings {
-    pub fn from_lookup(get: &impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let get = |k: &str| get(k).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
-
-        let allow_loopback = flag(&get, "TOOLS_ALLOW_LOOPBACK")?;
-        if allow_loopback && get("AWS_LAMBDA_RUNTIME_API").is_some() {
+    pub fn load(env: &Env) -> Result<Self, ConfigError> {
+        let allow_loopback = env.flag("TOOLS_ALLOW_LOOPBACK")?;
+        if allow_loopback && env.get("AWS_LAMBDA_RUNTIME_API").is_some() {
             // Inside Lambda, loopback is where the Runtime API listens: a webhook or callback
             // pointed there could fetch or answer other invocations.
             return Err(bad("TOOLS_ALLOW_LOOPBACK", "is for local development only and is refused inside AWS Lambda"));
         }
-        let addresses = AddressPolicy { allow_loopback, allow_private: flag(&get, "TOOLS_ALLOW_PRIVATE_NETWORKS")? };
-        let webhook_list = match get("TOOLS_WEBHOOK_ALLOWLIST") {
-            Some(raw) => Allowlist::parse(&raw).map_err(|e| bad("TOOLS_WEBHOOK_ALLOWLIST", e))?,
+        let addresses = AddressPolicy { allow_loopback, allow_private: env.flag("TOOLS_ALLOW_PRIVATE_NETWORKS")? };
+        let webhook_list = match env.get("TOOLS_WEBHOOK_ALLOWLIST") {
+            Some(raw) => Allowlist::parse(&raw).map_err(|e| bad("TOOLS_WEBHOOK_ALLOWLIST", e.to_string()))?,
             None => Allowlist::default(),
         };
-        let callback_list = match get("TOOLS_CALLBACK_ALLOWLIST") {
-            Some(raw) => Allowlist::parse(&raw).map_err(|e| bad("TOOLS_CALLBACK_ALLOWLIST", e))?,
+        let callback_list = match env.get("TOOLS_CALLBACK_ALLOWLIST") {
+            Some(raw) => Allowlist::parse(&raw).map_err(|e| bad("TOOLS_CALLBACK_ALLOWLIST", e.to_string()))?,
             None => webhook_list.clone(),
         };
 
         Ok(ToolSettings {
-            max_steps: number(&get, "TOOLS_MAX_STEPS", 8, 1..=50)?,
-            deadline: Duration::from_millis(number(&get, "TOOLS_DEADLINE_MS", 25_000, 1_000..=900_000)?),
-            tool_timeout: Duration::from_millis(number(&get, "TOOLS_TIMEOUT_MS", 5_000, 10..=300_000)?),
-            max_result_bytes: number(&get, "TOOLS_MAX_RESULT_BYTES", 64 * 1024, 256..=(4 << 20))?,
+            max_steps: env.number("TOOLS_MAX_STEPS", 8, 1..=50)?,
+            deadline: Duration::from_millis(env.number("TOOLS_DEADLINE_MS", 25_000, 1_000..=900_000)?),
+            tool_timeout: Duration::from_millis(env.number("TOOLS_TIMEOUT_MS", 5_000, 10..=300_000)?),
+            max_result_bytes: env.number("TOOLS_MAX_RESULT_BYTES", 64 * 1024, 256..=(4 << 20))?,
             addresses,
             webhooks: UrlPolicy { allowlist: webhook_list, addresses, allowlist_var: "TOOLS_WEBHOOK_ALLOWLIST" },
             callbacks: UrlPolicy {
                 allowlist: callback_list,
                 addresses,
-                allowlist_var: if get("TOOLS_CALLBACK_ALLOWLIST").is_some() {
+                // Named in refusals: the variable the README documents for callbacks, and what it
+                // falls back to when unset.
+                allowlist_var: if env.get("TOOLS_CALLBACK_ALLOWLIST").is_some() {
                     "TOOLS_CALLBACK_ALLOWLIST"
                 } else {
-                    "TOOLS_WEBHOOK_ALLOWLIST"
+                    "TOOLS_CALLBACK_ALLOWLIST, unset, so TOOLS_WEBHOOK_ALLOWLIST"
                 },
             },
-            inbound_secret: secret(&get, "TOOLS_INBOUND_SECRET", "TOOLS_INBOUND_SECRET_FILE")?,
-            callback_secret: secret(&get, "TOOLS_CALLBACK_SECRET", "TOOLS_CALLBACK_SECRET_FILE")?,
+            inbound_secret: secret(env, "TOOLS_INBOUND_SECRET", "TOOLS_INBOUND_SECRET_FILE")?,
+            callback_secret: secret(env, "TOOLS_CALLBACK_SECRET", "TOOLS_CALLBACK_SECRET_FILE")?,
         })
-    }
-}
-
-fn flag(get: &impl Fn(&str) -> Option<String>, var: &'static str) -> Result<bool, ConfigError> {
-    match get(var).as_deref().map(str::to_ascii_lowercase).as_deref() {
-        None | Some("false" | "0" | "no") => Ok(false),
-        Some("true" | "1" | "yes") => Ok(true),
-        Some(other) => Err(bad(var, format!("`{other}` is not true or false"))),
     }
 }
 
 /// A secret given inline (`VAR`) or as a file path (`VAR_FILE`, e.g. a file bundled with the
 /// function or mounted from a secrets extension), not both.
-pub(crate) fn secret(
-    get: &impl Fn(&str) -> Option<String>,
-    var: &'static str,
-    file_var: &'static str,
-) -> Result<Option<Secret>, ConfigError> {
-    let bytes = match (get(var), get(file_var)) {
+pub(crate) fn secret(env: &Env, var: &'static str, file_var: &'static str) -> Result<Option<Secret>, ConfigError> {
+    let bytes = match (env.get(var), env.get(file_var)) {
         (Some(_), Some(_)) => return Err(bad(var, format!("set either {var} or {file_var}, not both"))),
         (Some(inline), None) => inline.into_bytes(),
         (None, Some(path)) => {
@@ -97,17 +85,15 @@ pub(crate) fn secret(
         }
         (None, None) => return Ok(None),
     };
-    Secret::new(bytes).map(Some).map_err(|e| bad(var, e))
+    Secret::new(bytes).map(Some).map_err(|e| bad(var, e.to_string()))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::collections::BTreeMap;
 
     fn settings(vars: &[(&str, &str)]) -> Result<ToolSettings, ConfigError> {
-        let vars: BTreeMap<String, String> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
-        ToolSettings::from_lookup(&|k: &str| vars.get(k).cloned())
+        ToolSettings::load(&Env::from_pairs(vars.iter().copied()))
     }
 
     #[test]

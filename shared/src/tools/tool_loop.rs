@@ -15,89 +15,18 @@ use aws_sdk_bedrockruntime::types::{
     ToolResultBlock, ToolResultContentBlock, ToolResultStatus, ToolUseBlock,
 };
 use futures_util::future::join_all;
-use serde::Serialize;
 use serde_json::Value;
 use tokio::time::{Instant, timeout_at};
 
 use super::registry::Entry;
 use super::request::ToolsCall;
+use super::runs::{Bound, LoopFinish, ToolRun, ToolStatus, ToolsCompletion, ToolsExtras};
 use super::{Invocation, ToolError, Toolbox};
-use crate::api::response::{FinishReason, ResponseMessage, Usage};
+use crate::api::response::Usage;
 use crate::bedrock::Bedrock;
 use crate::convert::document::{to_document, to_json};
 use crate::convert::response::{Envelope, message_from_converse, usage_from_tokens};
 use crate::error::ApiError;
-
-/// A `chat.completion` with the trace of the tools the loop ran.
-#[derive(Debug, Clone, Serialize)]
-pub struct ToolsCompletion {
-    pub id: String,
-    pub object: &'static str,
-    pub created: u64,
-    pub model: String,
-    pub choices: Vec<ToolsChoice>,
-    /// Every Bedrock call of the loop, summed, with the cost where the price is known.
-    pub usage: Usage,
-    /// Every tool call, in the order the model made them.
-    pub tool_runs: Vec<ToolRun>,
-    /// Model calls made.
-    pub steps: u32,
-    /// Why the loop stopped before the model finished, when a bound stopped it.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub stop_detail: Option<String>,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct ToolsChoice {
-    pub index: u32,
-    pub message: ResponseMessage,
-    pub finish_reason: LoopFinish,
-}
-
-/// The model's own finish reason, or the bound that ended the loop.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(untagged)]
-pub enum LoopFinish {
-    Model(FinishReason),
-    Bound(Bound),
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Bound {
-    /// `TOOLS_MAX_STEPS` model calls were made and the last one still asked for tools.
-    MaxSteps,
-    /// `TOOLS_DEADLINE_MS` ran out.
-    Deadline,
-}
-
-/// One tool call: what the model asked, what came back, how long it took.
-#[derive(Debug, Clone, Serialize)]
-pub struct ToolRun {
-    /// Bedrock's `toolUseId`.
-    pub id: String,
-    pub name: String,
-    pub arguments: Value,
-    /// `ok` or `error`.
-    pub status: &'static str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub result: Option<Value>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub error: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub error_code: Option<&'static str>,
-    /// The model call (1-based) that asked for this tool call.
-    pub step: u32,
-    /// When the call started, in milliseconds since the request started (microsecond precision).
-    pub started_ms: f64,
-    pub duration_ms: f64,
-}
-
-impl ToolRun {
-    pub fn is_ok(&self) -> bool {
-        self.status == "ok"
-    }
-}
 
 /// Runs the loop for a parsed request.
 pub async fn run(
@@ -107,7 +36,7 @@ pub async fn run(
 ) -> Result<ToolsCompletion, ApiError> {
     let started = Instant::now();
     let deadline = started + toolbox.settings.deadline;
-    let ToolsCall { model, mut converse, tools } = call;
+    let ToolsCall { model, request: mut converse, tools } = call;
     let envelope = Envelope::new(&model.id);
     let price = model.price.as_ref();
     let mut usage = Usage { cost_usd: price.map(|_| 0.0), ..Usage::default() };
@@ -141,7 +70,7 @@ pub async fn run(
             return stopped(last, Bound::Deadline, steps, runs, usage);
         }
         steps += 1;
-        let output = match timeout_at(deadline, bedrock.converse(converse.clone())).await {
+        let output = match timeout_at(deadline, bedrock.complete(converse.clone())).await {
             Ok(answer) => answer?,
             Err(_) => return stopped(last, Bound::Deadline, steps, runs, usage),
         };
@@ -207,13 +136,13 @@ async fn run_one(context: &Context<'_>, call: &ToolUseBlock) -> (ToolRun, ToolRe
     let outcome = execute(context, name, call.tool_use_id(), &arguments).await;
     let duration = begun.elapsed();
     let (status, code) = match &outcome {
-        Ok(_) => ("ok", None),
-        Err(e) => ("error", Some(e.code())),
+        Ok(_) => (ToolStatus::Ok, None),
+        Err(e) => (ToolStatus::Error, Some(e.code())),
     };
     tracing::info!(
         tool = name,
         call_id = call.tool_use_id(),
-        status,
+        status = ?status,
         error_code = code,
         duration_ms = millis(duration),
         "tool call"
@@ -257,7 +186,7 @@ async fn execute(context: &Context<'_>, name: &str, call_id: &str, arguments: &V
         name: name.chars().take(64).collect(),
         available: context.tools.iter().map(|e| e.name()).collect::<Vec<_>>().join(", "),
     })?;
-    entry.schema.check(arguments).map_err(ToolError::InvalidArguments)?;
+    entry.schema.check(arguments).map_err(|v| ToolError::InvalidArguments(v.to_string()))?;
     let budget = entry.tool.timeout().unwrap_or(context.toolbox.settings.tool_timeout);
     let called = Instant::now();
     let deadline = context.deadline.min(called + budget);
@@ -299,17 +228,7 @@ fn completion(
     stop_detail: Option<String>,
 ) -> ToolsCompletion {
     let (message, _) = message_from_converse(output);
-    ToolsCompletion {
-        id: envelope.id.clone(),
-        object: "chat.completion",
-        created: envelope.created,
-        model: envelope.model.clone(),
-        choices: vec![ToolsChoice { index: 0, message, finish_reason: finish }],
-        usage,
-        tool_runs,
-        steps,
-        stop_detail,
-    }
+    envelope.clone().completion(message, finish, usage, ToolsExtras { tool_runs, steps, stop_detail })
 }
 
 /// Milliseconds with microsecond precision.

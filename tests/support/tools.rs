@@ -1,10 +1,6 @@
-//! Test harness of the tool-loop tests: the routes served on loopback over the Bedrock
-//! emulator (real SDK, real HTTP), configured from a map of variables, and small local servers
-//! that play webhooks and callbacks while counting every connection they accept.
+//! Support of the tool-loop tests: small local servers that play webhooks and callbacks while
+//! counting every connection they accept, signature checks, and tools defined in code.
 
-#![allow(dead_code)] // Each test file uses part of the harness.
-
-use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -12,74 +8,14 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::serve::ListenerExt;
-use dev::emulator::Emulator;
 use futures_util::future::BoxFuture;
 use serde_json::{Value, json};
-use shared::bedrock::SdkBedrock;
 use shared::tools::auth::{self, Secret};
-use shared::tools::{Invocation, Tool, ToolError, Toolbox};
-use shared::{AppState, Config};
+use shared::tools::{Invocation, Tool, ToolError};
 use tokio::net::TcpListener;
 
 pub const SECRET: &str = "test-secret-0123456789";
 pub const SEED_PROMPT: &str = "What's the status of my transaction T1001?";
-
-/// Routes on 127.0.0.1:0 → real SDK → emulator.
-pub struct Stack {
-    pub emulator: Emulator,
-    pub state: AppState,
-    pub base: String,
-    pub http: reqwest::Client,
-}
-
-pub fn lookup(vars: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> + use<> {
-    let mut map: BTreeMap<String, String> = BTreeMap::from([("BEDROCK_MAX_ATTEMPTS".into(), "1".into())]);
-    map.extend(vars.iter().map(|(k, v)| (k.to_string(), v.to_string())));
-    move |k: &str| map.get(k).cloned()
-}
-
-impl Stack {
-    pub async fn start(vars: &[(&str, &str)]) -> Stack {
-        Self::with_tools(vars, Vec::new()).await
-    }
-
-    /// Also registers `extra` tools defined in code.
-    pub async fn with_tools(vars: &[(&str, &str)], extra: Vec<Arc<dyn Tool>>) -> Stack {
-        let get = lookup(vars);
-        let config = Config::from_lookup(&get).expect("test configuration");
-        let mut toolbox = Toolbox::from_lookup(&get).expect("test tool configuration");
-        for tool in extra {
-            toolbox = toolbox.with_tool(tool).expect("test tool");
-        }
-        let emulator = Emulator::start().await.expect("emulator");
-        let bedrock = SdkBedrock::for_endpoint(&emulator.url(), &config).into_shared();
-        let state = AppState::with_tools(config, bedrock, toolbox);
-        let (addr, _) = serve(shared::routes::all_routes(state.clone())).await;
-        Stack { emulator, state, base: format!("http://{addr}"), http: reqwest::Client::new() }
-    }
-
-    pub fn url(&self) -> String {
-        format!("{}/tools/v1/chat/completions", self.base)
-    }
-
-    /// POSTs a tool-loop request; returns status and JSON body.
-    pub async fn ask(&self, body: &Value) -> (u16, Value) {
-        self.post(body.to_string().into_bytes(), &[]).await
-    }
-
-    pub async fn post(&self, body: Vec<u8>, headers: &[(&str, String)]) -> (u16, Value) {
-        let mut request = self.http.post(self.url()).header("content-type", "application/json").body(body);
-        for (name, value) in headers {
-            request = request.header(*name, value);
-        }
-        let response = request.send().await.expect("request sent");
-        let status = response.status().as_u16();
-        let bytes = response.bytes().await.expect("body");
-        let body = serde_json::from_slice(&bytes)
-            .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()));
-        (status, body)
-    }
-}
 
 /// A one-message request to the tool loop.
 pub fn ask(prompt: &str) -> Value {

@@ -1,30 +1,16 @@
-//! Unit tests of the request and response mappings.
+//! Chat-completions request → Converse input.
 
-use aws_sdk_bedrockruntime::operation::converse::ConverseOutput;
 use aws_sdk_bedrockruntime::types::{
-    ContentBlock, ConversationRole, ConverseOutput as Output, Message, OutputFormatStructure, StopReason,
-    SystemContentBlock, TokenUsage, ToolChoice, ToolResultContentBlock, ToolUseBlock,
+    ContentBlock, ConversationRole, Message, OutputFormatStructure, SystemContentBlock, ToolChoice,
+    ToolResultContentBlock, ToolUseBlock,
 };
 use serde_json::{Value, json};
 
-use super::document::{to_document, to_json};
-use super::response::{Envelope, completion_from_converse, finish_reason};
-use super::{Prepared, prepare};
+use super::config;
 use crate::api::request::ChatRequest;
-use crate::api::response::FinishReason;
-use crate::config::Config;
+use crate::convert::document::to_json;
+use crate::convert::{Prepared, prepare};
 use crate::error::ApiError;
-
-fn config() -> Config {
-    Config::from_lookup(|k| match k {
-        "BEDROCK_MODEL_IDS" => Some(
-            "mistral.mistral-large-2407-v1:0,mistral.mistral-7b-instruct-v0:2,mistral.mistral-large-3-675b-instruct,us.mistral.pixtral-large-2502-v1:0".into(),
-        ),
-        "MAX_OUTPUT_TOKENS" => Some("4096".into()),
-        _ => None,
-    })
-    .unwrap()
-}
 
 fn run(body: Value) -> Result<Prepared, ApiError> {
     let config = config();
@@ -53,7 +39,7 @@ fn system_messages_become_the_system_field() {
         {"role": "developer", "content": "And polite."}
     ]}));
     let system: Vec<_> = p
-        .converse
+        .request
         .system
         .iter()
         .map(|s| match s {
@@ -62,8 +48,8 @@ fn system_messages_become_the_system_field() {
         })
         .collect();
     assert_eq!(system, ["Be brief.", "And polite."]);
-    assert_eq!(p.converse.messages.len(), 1);
-    assert_eq!(p.converse.model_id, "mistral.mistral-large-2407-v1:0");
+    assert_eq!(p.request.messages.len(), 1);
+    assert_eq!(p.request.model_id, "mistral.mistral-large-2407-v1:0");
 }
 
 #[test]
@@ -75,7 +61,7 @@ fn consecutive_same_role_messages_are_merged() {
         {"role": "assistant", "content": "four"},
         {"role": "user", "content": "five"}
     ]}));
-    let m = &p.converse.messages;
+    let m = &p.request.messages;
     assert_eq!(m.len(), 3);
     assert_eq!((m[0].role(), texts(&m[0])), (&ConversationRole::User, vec!["one", "two"]));
     assert_eq!((m[1].role(), texts(&m[1])), (&ConversationRole::Assistant, vec!["three", "four"]));
@@ -106,7 +92,7 @@ fn tool_round_trip() -> Value {
 #[test]
 fn tool_calls_round_trip_over_two_turns() {
     let p = ok(tool_round_trip());
-    let m = &p.converse.messages;
+    let m = &p.request.messages;
     assert_eq!(
         m.len(),
         7,
@@ -131,7 +117,7 @@ fn tool_calls_round_trip_over_two_turns() {
     assert_eq!(last.tool_use_id(), "call_3");
     assert!(matches!(&last.content()[0], ToolResultContentBlock::Text(t) if !t.is_empty()));
 
-    let tools = p.converse.tool_config.expect("tool config");
+    let tools = p.request.tool_config.expect("tool config");
     assert_eq!(tools.tools().len(), 2);
     assert!(matches!(tools.tool_choice(), Some(ToolChoice::Auto(_))));
 }
@@ -142,7 +128,7 @@ fn tool_results_and_a_following_user_message_share_one_turn() {
     body["messages"].as_array_mut().unwrap().truncate(4);
     body["messages"].as_array_mut().unwrap().push(json!({"role": "user", "content": "Thanks, summarise."}));
     let p = ok(body);
-    let last = p.converse.messages.last().unwrap();
+    let last = p.request.messages.last().unwrap();
     assert_eq!(last.content().len(), 3);
     assert!(last.content()[0].is_tool_result() && last.content()[1].is_tool_result());
     assert_eq!(last.content()[2], ContentBlock::Text("Thanks, summarise.".into()));
@@ -153,7 +139,7 @@ fn tool_choice_modes_map_to_bedrock() {
     let with = |choice: Value| {
         let mut body = tool_round_trip();
         body["tool_choice"] = choice;
-        run(body).map(|p| p.converse.tool_config.and_then(|t| t.tool_choice().cloned()))
+        run(body).map(|p| p.request.tool_config.and_then(|t| t.tool_choice().cloned()))
     };
     assert!(matches!(with(json!("auto")).unwrap(), Some(ToolChoice::Auto(_))));
     assert!(matches!(with(json!("any")).unwrap(), Some(ToolChoice::Any(_))));
@@ -174,7 +160,7 @@ fn tool_choice_modes_map_to_bedrock() {
         run(json!({"model": "mistral-large", "messages": [{"role": "user", "content": "hi"}],
         "tools": [{"type": "function", "function": {"name": "f"}}], "tool_choice": choice}))
     };
-    assert!(plain(json!("none")).unwrap().converse.tool_config.is_none());
+    assert!(plain(json!("none")).unwrap().request.tool_config.is_none());
 }
 
 #[test]
@@ -202,13 +188,13 @@ fn tool_message_must_answer_a_call_and_calls_must_be_answered() {
 fn inference_parameters_map_and_are_range_checked() {
     let p = ok(json!({"model": "mistral-large", "messages": [{"role": "user", "content": "hi"}],
         "temperature": 0.3, "top_p": 0.9, "max_tokens": 100, "stop": ["END", "STOP"]}));
-    let i = &p.converse.inference;
+    let i = &p.request.inference;
     assert_eq!((i.temperature(), i.top_p(), i.max_tokens()), (Some(0.3), Some(0.9), Some(100)));
     assert_eq!(i.stop_sequences(), ["END", "STOP"]);
     let single =
         ok(json!({"messages": [{"role": "user", "content": "hi"}], "stop": "END", "max_completion_tokens": 5}));
-    assert_eq!(single.converse.inference.stop_sequences(), ["END"]);
-    assert_eq!(single.converse.inference.max_tokens(), Some(5));
+    assert_eq!(single.request.inference.stop_sequences(), ["END"]);
+    assert_eq!(single.request.inference.max_tokens(), Some(5));
 
     for (field, value) in [
         ("temperature", json!(1.5)),
@@ -276,8 +262,8 @@ fn images_must_be_inline_data_urls() {
         {"type": "text", "text": "What is this?"}, {"type": "image_url", "image_url": {"url": url}}]}]}))
     };
     let p = image("data:image/png;base64,iVBORw0KGgo=").unwrap();
-    assert_eq!(p.converse.model_id, "us.mistral.pixtral-large-2502-v1:0");
-    let image_block = p.converse.messages[0].content()[1].as_image().unwrap();
+    assert_eq!(p.request.model_id, "us.mistral.pixtral-large-2502-v1:0");
+    let image_block = p.request.messages[0].content()[1].as_image().unwrap();
     assert_eq!(image_block.format().as_str(), "png");
     assert_eq!(image("https://example.com/cat.png").unwrap_err().param(), Some("messages[0].content[1].image_url"));
     assert_eq!(image("data:image/png;base64,@@@").unwrap_err().param(), Some("messages[0].content[1].image_url"));
@@ -289,7 +275,7 @@ fn json_schema_output_uses_bedrock_structured_output() {
     let schema = json!({"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]});
     let p = ok(json!({"model": "mistral-large-3", "messages": [{"role": "user", "content": "Capital of France?"}],
         "response_format": {"type": "json_schema", "json_schema": {"name": "City", "schema": schema}}}));
-    let format = p.converse.output_config.unwrap().text_format.unwrap();
+    let format = p.request.output_config.unwrap().text_format.unwrap();
     assert_eq!(format.r#type().as_str(), "json_schema");
     let Some(OutputFormatStructure::JsonSchema(definition)) = format.structure() else { panic!("no schema") };
     assert_eq!(definition.name(), Some("City"));
@@ -301,12 +287,12 @@ fn json_object_is_native_where_possible_and_an_instruction_otherwise() {
     let native = ok(
         json!({"model": "mistral-large-3", "messages": [{"role": "user", "content": "x"}], "response_format": {"type": "json_object"}}),
     );
-    assert!(native.converse.output_config.is_some());
+    assert!(native.request.output_config.is_some());
     let prompted = ok(
         json!({"model": "mistral-large", "messages": [{"role": "user", "content": "x"}], "response_format": {"type": "json_object"}}),
     );
-    assert!(prompted.converse.output_config.is_none());
-    assert!(matches!(prompted.converse.system.last(), Some(SystemContentBlock::Text(t)) if t.contains("JSON object")));
+    assert!(prompted.request.output_config.is_none());
+    assert!(matches!(prompted.request.system.last(), Some(SystemContentBlock::Text(t)) if t.contains("JSON object")));
     let refused = err(
         json!({"model": "mistral-7b", "messages": [{"role": "user", "content": "x"}], "response_format": {"type": "json_object"}}),
     );
@@ -337,85 +323,4 @@ fn conversation_shape_is_checked() {
 fn stream_flag_is_carried() {
     assert!(ok(json!({"messages": [{"role": "user", "content": "hi"}], "stream": true})).stream);
     assert!(!ok(json!({"messages": [{"role": "user", "content": "hi"}]})).stream);
-}
-
-fn output(content: Vec<ContentBlock>, stop: StopReason) -> ConverseOutput {
-    ConverseOutput::builder()
-        .output(Output::Message(
-            Message::builder().role(ConversationRole::Assistant).set_content(Some(content)).build().unwrap(),
-        ))
-        .stop_reason(stop)
-        .usage(TokenUsage::builder().input_tokens(1000).output_tokens(500).total_tokens(1500).build().unwrap())
-        .build()
-        .unwrap()
-}
-
-#[test]
-fn stop_reasons_map_to_finish_reasons() {
-    let cases = [
-        (StopReason::EndTurn, FinishReason::Stop),
-        (StopReason::StopSequence, FinishReason::Stop),
-        (StopReason::ToolUse, FinishReason::ToolCalls),
-        (StopReason::MaxTokens, FinishReason::Length),
-        (StopReason::ModelContextWindowExceeded, FinishReason::Length),
-        (StopReason::GuardrailIntervened, FinishReason::ContentFilter),
-        (StopReason::ContentFiltered, FinishReason::ContentFilter),
-    ];
-    for (stop, finish) in cases {
-        assert_eq!(finish_reason(&stop), finish, "{stop:?}");
-    }
-}
-
-#[test]
-fn converse_output_becomes_a_chat_completion_with_cost() {
-    let config = config();
-    let large = &config.models[0];
-    let out = output(
-        vec![
-            ContentBlock::Text("Let me check.".into()),
-            ContentBlock::ToolUse(
-                ToolUseBlock::builder()
-                    .tool_use_id("tooluse_1")
-                    .name("get_weather")
-                    .input(to_document(&json!({"city": "Paris"})))
-                    .build()
-                    .unwrap(),
-            ),
-        ],
-        StopReason::ToolUse,
-    );
-    let completion = completion_from_converse(&out, Envelope::new(&large.id), large.price.as_ref());
-    let json = serde_json::to_value(&completion).unwrap();
-    assert_eq!(json["object"], "chat.completion");
-    assert!(json["id"].as_str().unwrap().starts_with("chatcmpl-"));
-    assert_eq!(json["model"], "mistral.mistral-large-2407-v1:0");
-    assert_eq!(json["choices"][0]["finish_reason"], "tool_calls");
-    assert_eq!(json["choices"][0]["message"]["content"], "Let me check.");
-    let call = &json["choices"][0]["message"]["tool_calls"][0];
-    assert_eq!(
-        (call["id"].as_str(), call["type"].as_str(), call["function"]["name"].as_str()),
-        (Some("tooluse_1"), Some("function"), Some("get_weather"))
-    );
-    assert_eq!(
-        serde_json::from_str::<Value>(call["function"]["arguments"].as_str().unwrap()).unwrap(),
-        json!({"city": "Paris"})
-    );
-    assert_eq!(
-        json["usage"],
-        json!({"prompt_tokens": 1000, "completion_tokens": 500, "total_tokens": 1500, "cost_usd": 0.01})
-    );
-}
-
-#[test]
-fn unknown_prices_give_no_cost_figure() {
-    // Every catalog model has a published price; a model the catalog does not know yet has none.
-    let config =
-        Config::from_lookup(|k| (k == "BEDROCK_MODEL_IDS").then(|| "mistral.future-model-v1:0".into())).unwrap();
-    let future = &config.models[0];
-    let out = output(vec![ContentBlock::Text("{}".into())], StopReason::EndTurn);
-    let json =
-        serde_json::to_value(completion_from_converse(&out, Envelope::new(&future.id), future.price.as_ref())).unwrap();
-    assert!(json["usage"].get("cost_usd").is_none());
-    assert_eq!(json["choices"][0]["message"]["content"], "{}");
-    assert!(json["choices"][0]["message"].get("tool_calls").is_none());
 }

@@ -1,10 +1,7 @@
-//! The Bedrock port: a small trait over Converse and ConverseStream, and its
-//! `aws-sdk-bedrockruntime` implementation.
-//!
-//! The rest of the crate talks to [`Bedrock`], so unit tests can use a fake and integration
-//! tests the real SDK against the emulator. The SDK client is built once per cold start.
+//! The real Bedrock: `aws-sdk-bedrockruntime`, one client per cold start, with retries,
+//! timeouts and stalled-stream protection that fit API Gateway's limits, and every SDK error
+//! mapped to the API's error.
 
-use std::pin::Pin;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -17,34 +14,11 @@ use aws_sdk_bedrockruntime::config::{Credentials, Region};
 use aws_sdk_bedrockruntime::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_bedrockruntime::operation::converse::ConverseOutput;
 use aws_sdk_bedrockruntime::types::error::ConverseStreamOutputError;
-use aws_sdk_bedrockruntime::types::{
-    ConverseStreamOutput, InferenceConfiguration, Message, OutputConfig, SystemContentBlock, ToolConfiguration,
-};
-use futures_util::Stream;
 use futures_util::future::BoxFuture;
 
+use super::{Bedrock, EventStream, ModelRequest};
 use crate::config::Config;
 use crate::error::ApiError;
-
-/// Everything one Converse or ConverseStream call needs.
-#[derive(Debug, Clone)]
-pub struct ConverseRequest {
-    pub model_id: String,
-    pub messages: Vec<Message>,
-    pub system: Vec<SystemContentBlock>,
-    pub inference: InferenceConfiguration,
-    pub tool_config: Option<ToolConfiguration>,
-    pub output_config: Option<OutputConfig>,
-}
-
-/// ConverseStream events, ending at the first error (mapped to [`ApiError`]).
-pub type EventStream = Pin<Box<dyn Stream<Item = Result<ConverseStreamOutput, ApiError>> + Send>>;
-
-pub trait Bedrock: Send + Sync + 'static {
-    fn converse(&self, request: ConverseRequest) -> BoxFuture<'_, Result<ConverseOutput, ApiError>>;
-    /// Resolves once Bedrock has accepted the call (HTTP headers received); events follow.
-    fn converse_stream(&self, request: ConverseRequest) -> BoxFuture<'_, Result<EventStream, ApiError>>;
-}
 
 /// The real thing: `aws-sdk-bedrockruntime`.
 #[derive(Clone)]
@@ -167,7 +141,7 @@ fn stalled_stream_protection(config: &Config) -> StalledStreamProtectionConfig {
 }
 
 impl Bedrock for SdkBedrock {
-    fn converse(&self, r: ConverseRequest) -> BoxFuture<'_, Result<ConverseOutput, ApiError>> {
+    fn complete(&self, r: ModelRequest) -> BoxFuture<'_, Result<ConverseOutput, ApiError>> {
         Box::pin(async move {
             let started = Instant::now();
             let model_id = r.model_id.clone();
@@ -205,7 +179,7 @@ impl Bedrock for SdkBedrock {
         })
     }
 
-    fn converse_stream(&self, r: ConverseRequest) -> BoxFuture<'_, Result<EventStream, ApiError>> {
+    fn stream(&self, r: ModelRequest) -> BoxFuture<'_, Result<EventStream, ApiError>> {
         Box::pin(async move {
             let started = Instant::now();
             let model_id = r.model_id.clone();

@@ -14,118 +14,26 @@
 //! reply becomes the tool result. Redirects are not followed, the reply is read up to
 //! `TOOLS_MAX_RESULT_BYTES`, and the call is cut at its timeout.
 
+mod client;
+
 use std::sync::Arc;
 use std::time::Duration;
 
-use bytes::{Bytes, BytesMut};
 use futures_util::future::BoxFuture;
-use http::StatusCode;
 use reqwest::Url;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::auth::{self, Secret};
+use super::auth::Secret;
 use super::settings::ToolSettings;
-use super::ssrf::{self, AddressPolicy, GuardedResolver, UrlPolicy};
+use super::ssrf::UrlPolicy;
 use super::{Invocation, Tool, ToolError};
-use crate::config::ConfigError;
+use crate::config::{ConfigError, Env};
+
+pub use client::{ClientBuildError, Outbound, OutboundError, Reply};
 
 /// Longest webhook error-body excerpt passed on to the model.
 const EXCERPT_CHARS: usize = 300;
-
-/// The outgoing HTTP client: built once, resolves names through [`GuardedResolver`], follows
-/// no redirects, uses no proxy (a proxy would resolve names itself, past the address checks).
-pub struct Outbound {
-    client: reqwest::Client,
-    max_bytes: usize,
-}
-
-/// A reply: status and body (at most `max_bytes`).
-#[derive(Debug, Clone)]
-pub struct Reply {
-    pub status: StatusCode,
-    pub body: Bytes,
-}
-
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-pub enum OutboundError {
-    #[error("{0}")]
-    Refused(String),
-    #[error("no answer within {} ms", .0.as_millis())]
-    TimedOut(Duration),
-    #[error("the reply is larger than {limit} bytes")]
-    TooLarge { limit: usize },
-    #[error("{0}")]
-    Failed(String),
-}
-
-impl Outbound {
-    pub fn new(addresses: AddressPolicy, max_bytes: usize) -> Result<Self, String> {
-        let client = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .no_proxy()
-            .dns_resolver(Arc::new(GuardedResolver { policy: addresses }))
-            .connect_timeout(Duration::from_secs(3))
-            .user_agent(concat!("bedrock-mistral-tools/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| format!("cannot build the HTTP client ({e})"))?;
-        Ok(Outbound { client, max_bytes })
-    }
-
-    /// POSTs `body` (JSON) to `url`, signed with `secret`, within `timeout`. The URL must have
-    /// passed a [`UrlPolicy`] check; the resolver checks the addresses.
-    pub async fn post_signed(
-        &self,
-        url: &Url,
-        body: Vec<u8>,
-        secret: &Secret,
-        timeout: Duration,
-    ) -> Result<Reply, OutboundError> {
-        let mut request =
-            self.client.post(url.clone()).timeout(timeout).header(http::header::CONTENT_TYPE, "application/json");
-        for (name, value) in auth::signature_headers(secret, &body) {
-            request = request.header(name, value);
-        }
-        let map = |e: reqwest::Error| {
-            if let Some(refused) = ssrf::refusal_in(&e) {
-                OutboundError::Refused(refused.0.clone())
-            } else if e.is_timeout() {
-                OutboundError::TimedOut(timeout)
-            } else {
-                OutboundError::Failed(describe(&e))
-            }
-        };
-        let mut response = request.body(body).send().await.map_err(map)?;
-        let status = response.status();
-        if response.content_length().is_some_and(|n| n > self.max_bytes as u64) {
-            return Err(OutboundError::TooLarge { limit: self.max_bytes });
-        }
-        let mut read = BytesMut::new();
-        while let Some(chunk) = response.chunk().await.map_err(map)? {
-            if read.len() + chunk.len() > self.max_bytes {
-                return Err(OutboundError::TooLarge { limit: self.max_bytes });
-            }
-            read.extend_from_slice(&chunk);
-        }
-        Ok(Reply { status, body: read.freeze() })
-    }
-}
-
-/// The error and its causes on one line, without the URL's query string.
-fn describe(e: &reqwest::Error) -> String {
-    // The URL is left out: its query string may carry a token.
-    let mut text = match e.url() {
-        Some(url) => e.to_string().replace(url.as_str(), &ssrf::redact(url)),
-        None => e.to_string(),
-    };
-    let mut source = std::error::Error::source(e);
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
-}
 
 /// One entry of `TOOLS_WEBHOOKS`.
 #[derive(Debug, Clone, Deserialize)]
@@ -144,9 +52,8 @@ pub struct WebhookSpec {
 }
 
 /// The configured webhook specs, and the variable they came from (for error messages).
-pub fn specs_from(get: &impl Fn(&str) -> Option<String>) -> Result<(&'static str, Vec<WebhookSpec>), ConfigError> {
-    let get = |k: &str| get(k).filter(|v| !v.trim().is_empty());
-    let (var, raw) = match (get("TOOLS_WEBHOOKS"), get("TOOLS_WEBHOOKS_FILE")) {
+pub fn specs_from(env: &Env) -> Result<(&'static str, Vec<WebhookSpec>), ConfigError> {
+    let (var, raw) = match (env.get("TOOLS_WEBHOOKS"), env.get("TOOLS_WEBHOOKS_FILE")) {
         (Some(_), Some(_)) => {
             return Err(ConfigError {
                 var: "TOOLS_WEBHOOKS",
@@ -178,7 +85,7 @@ pub fn tools(
     specs: Vec<WebhookSpec>,
     settings: &ToolSettings,
     outbound: &Arc<Outbound>,
-    get: &impl Fn(&str) -> Option<String>,
+    env: &Env,
 ) -> Result<Vec<Arc<dyn Tool>>, ConfigError> {
     let mut tools: Vec<Arc<dyn Tool>> = Vec::with_capacity(specs.len());
     for spec in specs {
@@ -192,8 +99,8 @@ pub fn tools(
             Some(ms @ 10..=300_000) => Duration::from_millis(ms),
             Some(ms) => return Err(bad(format!("timeout_ms {ms} is outside 10..=300000"))),
         };
-        let secret = get(&spec.secret_env)
-            .filter(|s| !s.is_empty())
+        let secret = env
+            .get(&spec.secret_env)
             .ok_or_else(|| bad(format!("its secret_env `{}` is not set", spec.secret_env)))
             .and_then(|s| Secret::new(s).map_err(|e| bad(format!("{}: {e}", spec.secret_env))))?;
         let parameters = spec.parameters.clone().unwrap_or_else(|| json!({"type": "object", "properties": {}}));
@@ -296,15 +203,13 @@ fn excerpt(body: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::collections::BTreeMap;
 
     fn build(vars: &[(&str, &str)]) -> Result<Vec<Arc<dyn Tool>>, ConfigError> {
-        let vars: BTreeMap<String, String> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
-        let get = |k: &str| vars.get(k).cloned();
-        let settings = ToolSettings::from_lookup(&get)?;
+        let env = Env::from_pairs(vars.iter().copied());
+        let settings = ToolSettings::load(&env)?;
         let outbound = Arc::new(Outbound::new(settings.addresses, settings.max_result_bytes).unwrap());
-        let (var, specs) = specs_from(&get)?;
-        tools(var, specs, &settings, &outbound, &get)
+        let (var, specs) = specs_from(&env)?;
+        tools(var, specs, &settings, &outbound, &env)
     }
 
     const HOOK: &str = r#"[{"name": "lookup_order", "url": "https://tools.example.com/orders", "secret_env": "ORDERS_SECRET",

@@ -1,0 +1,191 @@
+//! Settings from the environment, read and validated once at cold start.
+//!
+//! A bad value fails startup with a message naming the variable, so a misconfigured deployment
+//! shows up in the first cold start's log instead of as odd 4xx/5xx answers later.
+
+mod env;
+mod models;
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use crate::catalog::{Capabilities, Model, NativeBody, Price};
+
+pub use env::{ConfigError, Env, bad};
+
+/// A model this deployment may call: the id sent to Bedrock and what the catalog knows of it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AllowedModel {
+    /// Foundation-model or inference-profile id, exactly as Bedrock expects it.
+    pub id: String,
+    pub catalog: Option<&'static Model>,
+    /// What the model can do as this deployment calls it.
+    pub capabilities: Capabilities,
+    pub price: Option<Price>,
+    /// Called through InvokeModel with this native body (`BEDROCK_INVOKE_MODELS`), else Converse.
+    pub native: Option<NativeBody>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Allowed models, in the order configured.
+    pub models: Vec<AllowedModel>,
+    /// Index into `models` of the model used when a request names none.
+    pub default_model: usize,
+    /// Short names (alias → index into `models`).
+    pub aliases: BTreeMap<String, usize>,
+    /// Prompt size (characters) from which `auto` picks a large model.
+    pub auto_large_from_chars: usize,
+    /// Total time allowed for one Bedrock call, retries included (API Gateway stops at 29 s).
+    pub bedrock_timeout: Duration,
+    pub connect_timeout: Duration,
+    /// Total time allowed for one streamed answer, from the request to the last event. Longer
+    /// than `bedrock_timeout`: a streaming integration may run minutes. Kept below the stream
+    /// function's Lambda timeout, so the caller gets a timeout event rather than a cut stream.
+    pub stream_timeout: Duration,
+    /// Attempts per Bedrock call (1 = no retry). Kept low so throttling surfaces quickly.
+    pub max_attempts: u32,
+    /// `adaptive` (default) also slows this client's own request rate after throttling, which
+    /// eases pressure on a shared Bedrock quota; `standard` only backs off per call.
+    pub adaptive_retries: bool,
+    /// Seconds suggested to the caller in `Retry-After` when Bedrock throttles.
+    pub retry_after_secs: u32,
+    pub max_body_bytes: usize,
+    pub max_messages: usize,
+    /// Upper bound for `max_tokens`; `None` leaves it to the model.
+    pub max_output_tokens: Option<u32>,
+}
+
+impl Config {
+    /// Reads the process environment (a cold start).
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::load(&Env::process())
+    }
+
+    pub fn load(env: &Env) -> Result<Self, ConfigError> {
+        let models = models::Models::load(env)?;
+        Ok(Config {
+            models: models.allowed,
+            default_model: models.default_model,
+            aliases: models.aliases,
+            auto_large_from_chars: env.number("AUTO_LARGE_FROM_CHARS", 4000, 0..=usize::MAX)?,
+            bedrock_timeout: Duration::from_millis(env.number("BEDROCK_TIMEOUT_MS", 25_000, 100..=900_000)?),
+            connect_timeout: Duration::from_millis(env.number("BEDROCK_CONNECT_TIMEOUT_MS", 3_000, 10..=60_000)?),
+            stream_timeout: Duration::from_millis(env.number("STREAM_TIMEOUT_MS", 290_000, 100..=900_000)?),
+            max_attempts: env.number("BEDROCK_MAX_ATTEMPTS", 3, 1..=10)?,
+            adaptive_retries: env.choice("BEDROCK_RETRY_MODE", &["adaptive", "standard"])? == "adaptive",
+            retry_after_secs: env.number("RETRY_AFTER_SECONDS", 2, 1..=3600)?,
+            max_body_bytes: env.number("MAX_BODY_BYTES", 1 << 20, 1024..=(6 << 20))?,
+            max_messages: env.number("MAX_MESSAGES", 512, 1..=100_000)?,
+            max_output_tokens: env.optional_number("MAX_OUTPUT_TOKENS", 1..=1_000_000)?,
+        })
+    }
+
+    pub fn default_model(&self) -> &AllowedModel {
+        &self.models[self.default_model]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    use crate::catalog;
+
+    fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        Config::load(&Env::from_pairs(vars.iter().copied()))
+    }
+
+    #[test]
+    fn defaults_allow_the_catalog_and_pick_the_first_model() {
+        let c = config(&[]).unwrap();
+        assert_eq!(c.models.len(), catalog::MODELS.len());
+        assert_eq!(c.default_model().id, catalog::MODELS[0].id);
+        assert_eq!(c.bedrock_timeout, Duration::from_secs(25));
+        assert_eq!(c.stream_timeout, Duration::from_secs(290));
+    }
+
+    #[test]
+    fn aliases_follow_the_allowlist_including_profiles() {
+        let c = config(&[("BEDROCK_MODEL_IDS", "mistral.mistral-small-2402-v1:0, us.mistral.pixtral-large-2502-v1:0")])
+            .unwrap();
+        assert_eq!(c.models[c.aliases["pixtral-large"]].id, "us.mistral.pixtral-large-2502-v1:0");
+        assert_eq!(c.models[c.aliases["mistral-small-latest"]].id, "mistral.mistral-small-2402-v1:0");
+        assert!(!c.aliases.contains_key("mistral-large"));
+    }
+
+    #[test]
+    fn bad_values_name_the_variable() {
+        let cases: &[(&[(&str, &str)], &str)] = &[
+            (&[("BEDROCK_MODEL_IDS", " , ")], "BEDROCK_MODEL_IDS"),
+            (&[("BEDROCK_MODEL_IDS", "not a model")], "BEDROCK_MODEL_IDS"),
+            (&[("BEDROCK_DEFAULT_MODEL", "gpt-4")], "BEDROCK_DEFAULT_MODEL"),
+            (&[("BEDROCK_TIMEOUT_MS", "soon")], "BEDROCK_TIMEOUT_MS"),
+            (&[("STREAM_TIMEOUT_MS", "99")], "STREAM_TIMEOUT_MS"),
+            (&[("BEDROCK_MAX_ATTEMPTS", "0")], "BEDROCK_MAX_ATTEMPTS"),
+            (&[("BEDROCK_RETRY_MODE", "eager")], "BEDROCK_RETRY_MODE"),
+            (&[("MODEL_PRICES", "{\"mistral.x\": 3}")], "MODEL_PRICES"),
+            (&[("MODEL_PRICES", "{\"mistral.other\": {\"input\": 1, \"output\": 2}}")], "MODEL_PRICES"),
+            (&[("BEDROCK_MODEL_ALIASES", "fast")], "BEDROCK_MODEL_ALIASES"),
+        ];
+        for (vars, var) in cases {
+            let err = config(vars).unwrap_err();
+            assert_eq!(err.var, *var, "{err}");
+            assert!(err.to_string().contains(var));
+        }
+    }
+
+    #[test]
+    fn price_overrides_apply_to_profiles_through_their_base_id() {
+        let c = config(&[
+            ("BEDROCK_MODEL_IDS", "us.mistral.pixtral-large-2502-v1:0"),
+            ("MODEL_PRICES", r#"{"mistral.pixtral-large-2502-v1:0": {"input": 2, "output": 6}}"#),
+        ])
+        .unwrap();
+        assert_eq!(c.models[0].price, Some(Price { input_per_million: 2.0, output_per_million: 6.0 }));
+    }
+
+    #[test]
+    fn unknown_models_get_cautious_capabilities_and_no_price() {
+        let c = config(&[
+            ("BEDROCK_MODEL_IDS", "mistral.future-model-v1:0"),
+            ("BEDROCK_MODEL_ALIASES", "future=mistral.future-model-v1:0"),
+        ])
+        .unwrap();
+        assert_eq!(c.models[0].capabilities, catalog::UNKNOWN_CAPABILITIES);
+        assert_eq!(c.models[0].price, None);
+        assert_eq!(c.aliases["future"], 0);
+    }
+
+    #[test]
+    fn application_profiles_name_the_model_behind_them() {
+        let arn = "arn:aws:bedrock:us-east-1:111122223333:application-inference-profile/a1b2c3d4e5f6";
+        let c = config(&[("BEDROCK_MODEL_IDS", &format!("{arn}#mistral-large-3,mistral.mistral-small-2402-v1:0"))])
+            .unwrap();
+        assert_eq!(c.models[0].id, arn, "Bedrock is sent the ARN alone");
+        assert_eq!(c.models[0].catalog.unwrap().alias, "mistral-large-3");
+        assert_eq!(c.models[0].price, catalog::by_name("mistral-large-3").unwrap().price);
+        assert_eq!(c.models[c.aliases["mistral-large-3"]].id, arn);
+        let err = config(&[("BEDROCK_MODEL_IDS", arn)]).unwrap_err();
+        assert_eq!(err.var, "BEDROCK_MODEL_IDS");
+        assert!(err.reason.contains("#mistral-large-3"), "{err}");
+        let err = config(&[("BEDROCK_MODEL_IDS", &format!("{arn}#gpt-4o"))]).unwrap_err();
+        assert!(err.reason.contains("gpt-4o"), "{err}");
+    }
+
+    #[test]
+    fn invoke_models_take_their_native_body() {
+        let c = config(&[("BEDROCK_INVOKE_MODELS", "mistral-large, mistral.mixtral-8x7b-instruct-v0:1")]).unwrap();
+        let model = |alias: &str| &c.models[c.aliases[alias]];
+        assert_eq!(model("mistral-large").native, Some(NativeBody::Chat));
+        assert!(model("mistral-large").capabilities.json_schema);
+        assert_eq!(model("mixtral-8x7b").native, Some(NativeBody::Text));
+        assert!(model("mixtral-8x7b").capabilities.system_prompt, "system text is folded into the prompt");
+        assert_eq!(model("mistral-small").native, None);
+        for (value, needle) in [("pixtral-large", "native"), ("gpt-4o", "gpt-4o")] {
+            let err = config(&[("BEDROCK_INVOKE_MODELS", value)]).unwrap_err();
+            assert_eq!(err.var, "BEDROCK_INVOKE_MODELS");
+            assert!(err.reason.contains(needle), "{err}");
+        }
+    }
+}

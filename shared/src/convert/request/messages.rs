@@ -1,0 +1,286 @@
+//! `messages` → Converse `system` and alternating user/assistant turns, with every tool call
+//! answered and every image inline.
+
+use aws_sdk_bedrockruntime::types::{
+    ContentBlock, ConversationRole, ImageBlock, ImageFormat, ImageSource, Message, SystemContentBlock, ToolResultBlock,
+    ToolResultContentBlock, ToolUseBlock,
+};
+use aws_smithy_types::Blob;
+use base64::Engine;
+use serde_json::{Value, json};
+
+use super::internal;
+use crate::api::request::{ChatMessage, Content, ContentPart};
+use crate::config::{AllowedModel, Config};
+use crate::convert::document::to_document;
+use crate::error::ApiError;
+
+pub(super) struct Conversation {
+    pub system: Vec<SystemContentBlock>,
+    pub messages: Vec<Message>,
+    pub has_tool_blocks: bool,
+}
+
+/// Tool calls of the last assistant message that no `tool` message has answered yet.
+struct OpenCalls {
+    /// (id, where it was made) in call order.
+    calls: Vec<(String, String)>,
+}
+
+pub(super) fn conversation(
+    messages: &[ChatMessage],
+    model: &AllowedModel,
+    config: &Config,
+) -> Result<Conversation, ApiError> {
+    if messages.is_empty() {
+        return Err(ApiError::invalid("messages", "must hold at least one message"));
+    }
+    if messages.len() > config.max_messages {
+        return Err(ApiError::invalid(
+            "messages",
+            format!("{} messages exceed this deployment's limit of {}", messages.len(), config.max_messages),
+        ));
+    }
+    let mut system = Vec::new();
+    let mut turns: Vec<(ConversationRole, Vec<ContentBlock>)> = Vec::new();
+    let mut open = OpenCalls { calls: Vec::new() };
+    let mut has_tool_blocks = false;
+
+    for (i, message) in messages.iter().enumerate() {
+        let at = format!("messages[{i}]");
+        if !matches!(message, ChatMessage::Tool { .. }) {
+            open.require_answered(&at)?;
+        }
+        match message {
+            ChatMessage::System { content } => {
+                if !model.capabilities.system_prompt {
+                    return Err(ApiError::unsupported(
+                        format!("{at}.role"),
+                        format!(
+                            "{} does not accept system prompts on Bedrock; put the instructions in the first user message or choose another model",
+                            model.id
+                        ),
+                    ));
+                }
+                system.push(SystemContentBlock::Text(plain_text(content, &at)?));
+            }
+            ChatMessage::User { content } => {
+                let blocks = user_blocks(content, &at, model)?;
+                push_turn(&mut turns, ConversationRole::User, blocks);
+            }
+            ChatMessage::Assistant { content, tool_calls, prefix } => {
+                if prefix == &Some(true) && i + 1 != messages.len() {
+                    return Err(ApiError::invalid(format!("{at}.prefix"), "only the last message may be a prefix"));
+                }
+                let mut blocks = Vec::new();
+                if let Some(content) = content {
+                    let text = plain_text_allow_empty(content, &at)?;
+                    if !text.trim().is_empty() {
+                        blocks.push(ContentBlock::Text(text));
+                    }
+                }
+                for (j, call) in tool_calls.iter().flatten().enumerate() {
+                    let where_ = format!("{at}.tool_calls[{j}]");
+                    let id = call.id.clone().filter(|id| !id.is_empty()).ok_or_else(|| {
+                        ApiError::invalid(format!("{where_}.id"), "is required, so the tool message can refer to it")
+                    })?;
+                    if open.calls.iter().any(|(seen, _)| *seen == id) {
+                        return Err(ApiError::invalid(format!("{where_}.id"), format!("`{id}` is used twice")));
+                    }
+                    let input = parse_arguments(&call.function.arguments, &where_)?;
+                    blocks.push(ContentBlock::ToolUse(
+                        ToolUseBlock::builder()
+                            .tool_use_id(&id)
+                            .name(&call.function.name)
+                            .input(to_document(&input))
+                            .build()
+                            .map_err(internal)?,
+                    ));
+                    open.calls.push((id, where_));
+                    has_tool_blocks = true;
+                }
+                if blocks.is_empty() {
+                    return Err(ApiError::invalid(at, "an assistant message needs content or tool_calls"));
+                }
+                push_turn(&mut turns, ConversationRole::Assistant, blocks);
+            }
+            ChatMessage::Tool { content, tool_call_id, .. } => {
+                let id = tool_call_id.as_deref().filter(|id| !id.is_empty()).ok_or_else(|| {
+                    ApiError::invalid(
+                        format!("{at}.tool_call_id"),
+                        "is required: the id of the tool call this message answers",
+                    )
+                })?;
+                open.answer(id, &at)?;
+                let mut text = plain_text_allow_empty(content, &at)?;
+                if text.trim().is_empty() {
+                    // Bedrock rejects blank text blocks; an empty tool output is still an answer.
+                    text = "(empty result)".into();
+                }
+                let result = ToolResultBlock::builder()
+                    .tool_use_id(id)
+                    .content(ToolResultContentBlock::Text(text))
+                    .build()
+                    .map_err(internal)?;
+                push_turn(&mut turns, ConversationRole::User, vec![ContentBlock::ToolResult(result)]);
+                has_tool_blocks = true;
+            }
+        }
+    }
+    open.require_answered("messages")?;
+
+    match turns.first() {
+        None => return Err(ApiError::invalid("messages", "at least one user message is required")),
+        Some((ConversationRole::User, _)) => {}
+        Some(_) => {
+            return Err(ApiError::invalid(
+                "messages",
+                "the conversation must start with a user message (system messages aside); Bedrock refuses one that starts with the assistant",
+            ));
+        }
+    }
+    let messages = turns
+        .into_iter()
+        .map(|(role, content)| Message::builder().role(role).set_content(Some(content)).build().map_err(internal))
+        .collect::<Result<_, _>>()?;
+    Ok(Conversation { system, messages, has_tool_blocks })
+}
+
+impl OpenCalls {
+    fn answer(&mut self, id: &str, at: &str) -> Result<(), ApiError> {
+        match self.calls.iter().position(|(open, _)| open == id) {
+            Some(k) => {
+                self.calls.remove(k);
+                Ok(())
+            }
+            None => Err(ApiError::invalid(
+                format!("{at}.tool_call_id"),
+                format!("`{id}` does not match an unanswered tool call of the preceding assistant message"),
+            )),
+        }
+    }
+
+    fn require_answered(&mut self, at: &str) -> Result<(), ApiError> {
+        match self.calls.first() {
+            None => Ok(()),
+            Some((id, made_at)) => Err(ApiError::invalid(
+                at,
+                format!(
+                    "tool call `{id}` ({made_at}) has no tool message answering it; add one with tool_call_id `{id}` right after the assistant message"
+                ),
+            )),
+        }
+    }
+}
+
+/// Consecutive messages of one role become one Converse turn (Bedrock requires alternation).
+fn push_turn(
+    turns: &mut Vec<(ConversationRole, Vec<ContentBlock>)>,
+    role: ConversationRole,
+    blocks: Vec<ContentBlock>,
+) {
+    match turns.last_mut() {
+        Some((last, content)) if *last == role => content.extend(blocks),
+        _ => turns.push((role, blocks)),
+    }
+}
+
+fn plain_text_allow_empty(content: &Content, at: &str) -> Result<String, ApiError> {
+    match content {
+        Content::Text(text) => Ok(text.clone()),
+        Content::Parts(parts) => {
+            let mut out = String::new();
+            for (j, part) in parts.iter().enumerate() {
+                match part {
+                    ContentPart::Text { text } => out.push_str(text),
+                    ContentPart::ImageUrl { .. } => {
+                        return Err(ApiError::invalid(
+                            format!("{at}.content[{j}]"),
+                            "images are only accepted in user messages",
+                        ));
+                    }
+                }
+            }
+            Ok(out)
+        }
+    }
+}
+
+fn plain_text(content: &Content, at: &str) -> Result<String, ApiError> {
+    let text = plain_text_allow_empty(content, at)?;
+    if text.trim().is_empty() {
+        return Err(ApiError::invalid(format!("{at}.content"), "must not be empty"));
+    }
+    Ok(text)
+}
+
+fn user_blocks(content: &Content, at: &str, model: &AllowedModel) -> Result<Vec<ContentBlock>, ApiError> {
+    let parts: Vec<(usize, &ContentPart)> = match content {
+        Content::Text(text) if text.trim().is_empty() => {
+            return Err(ApiError::invalid(format!("{at}.content"), "must not be empty"));
+        }
+        Content::Text(text) => return Ok(vec![ContentBlock::Text(text.clone())]),
+        Content::Parts(parts) => parts.iter().enumerate().collect(),
+    };
+    let mut blocks = Vec::with_capacity(parts.len());
+    for (j, part) in parts {
+        match part {
+            ContentPart::Text { text } if text.trim().is_empty() => {}
+            ContentPart::Text { text } => blocks.push(ContentBlock::Text(text.clone())),
+            ContentPart::ImageUrl { image_url } => {
+                let where_ = format!("{at}.content[{j}]");
+                if !model.capabilities.images {
+                    return Err(ApiError::unsupported(
+                        where_,
+                        format!(
+                            "{} does not accept images on Bedrock; use a vision model such as Pixtral Large",
+                            model.id
+                        ),
+                    ));
+                }
+                blocks.push(ContentBlock::Image(image_block(image_url.url(), &where_)?));
+            }
+        }
+    }
+    if blocks.is_empty() {
+        return Err(ApiError::invalid(format!("{at}.content"), "must not be empty"));
+    }
+    Ok(blocks)
+}
+
+/// Images must be inline `data:` URLs: Bedrock takes bytes, and fetching caller-given URLs from
+/// inside the function would be a server-side request forgery hole.
+fn image_block(url: &str, at: &str) -> Result<ImageBlock, ApiError> {
+    let refuse = |why: &str| ApiError::invalid(format!("{at}.image_url"), why.to_owned());
+    let rest = url.strip_prefix("data:").ok_or_else(|| {
+        refuse("only inline `data:image/...;base64,...` URLs are accepted; this service does not fetch remote images")
+    })?;
+    let (meta, data) = rest.split_once(',').ok_or_else(|| refuse("is not a valid data URL"))?;
+    let mime = meta.strip_suffix(";base64").ok_or_else(|| refuse("must be base64-encoded (`;base64,`)"))?;
+    let format = match mime {
+        "image/png" => ImageFormat::Png,
+        "image/jpeg" | "image/jpg" => ImageFormat::Jpeg,
+        "image/gif" => ImageFormat::Gif,
+        "image/webp" => ImageFormat::Webp,
+        other => return Err(refuse(&format!("`{other}` is not one of image/png, image/jpeg, image/gif, image/webp"))),
+    };
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(data.trim())
+        .map_err(|e| refuse(&format!("is not valid base64 ({e})")))?;
+    ImageBlock::builder().format(format).source(ImageSource::Bytes(Blob::new(bytes))).build().map_err(internal)
+}
+
+/// Tool-call arguments: a JSON text (OpenAI; `""` means no arguments) or an object (Mistral).
+pub fn parse_arguments(arguments: &Value, at: &str) -> Result<Value, ApiError> {
+    let value = match arguments {
+        Value::String(text) if text.trim().is_empty() => return Ok(json!({})),
+        Value::String(text) => serde_json::from_str(text)
+            .map_err(|e| ApiError::invalid(format!("{at}.function.arguments"), format!("is not valid JSON ({e})")))?,
+        Value::Null => return Ok(json!({})),
+        other => other.clone(),
+    };
+    if !value.is_object() {
+        return Err(ApiError::invalid(format!("{at}.function.arguments"), "must be a JSON object"));
+    }
+    Ok(value)
+}

@@ -1,0 +1,125 @@
+//! The dev server (every function's routes) over its own Bedrock emulator, on loopback, driven
+//! over real HTTP: real SDK, real sockets, real wire formats.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use dev::emulator::Emulator;
+use dev::server::{self, DevServer};
+use serde_json::Value;
+use shared::bedrock::SdkBedrock;
+use shared::config::Env;
+use shared::tools::{Tool, Toolbox};
+use shared::{AppState, Config, ToolsState};
+
+/// The settings of a test: `vars`, plus one attempt per Bedrock call so a fault surfaces as is.
+pub fn env(vars: &[(&str, &str)]) -> Env {
+    Env::from_pairs([("BEDROCK_MAX_ATTEMPTS", "1")].into_iter().chain(vars.iter().copied()))
+}
+
+/// A dev server on 127.0.0.1:0 with its own emulator.
+pub struct Harness {
+    pub server: DevServer,
+    pub state: ToolsState,
+    pub http: reqwest::Client,
+}
+
+/// A response as the tests look at it.
+#[derive(Debug)]
+pub struct Reply {
+    pub status: u16,
+    pub headers: http::HeaderMap,
+    pub body: Value,
+}
+
+impl Harness {
+    /// Default configuration: every catalog model allowed, the built-in tools.
+    pub async fn start() -> Self {
+        Self::with_config(&[]).await
+    }
+
+    pub async fn with_config(vars: &[(&str, &str)]) -> Self {
+        Self::with_tools(vars, Vec::new()).await
+    }
+
+    /// Also registers `extra` tools defined in code.
+    pub async fn with_tools(vars: &[(&str, &str)], extra: Vec<Arc<dyn Tool>>) -> Self {
+        let env = env(vars);
+        let config = Config::load(&env).expect("test configuration");
+        let mut toolbox = Toolbox::load(&env).expect("test tool configuration");
+        for tool in extra {
+            toolbox = toolbox.with_tool(tool).expect("test tool");
+        }
+        let emulator = Emulator::start().await.expect("emulator");
+        let bedrock = SdkBedrock::for_endpoint(&emulator.url(), &config).into_shared();
+        let state = ToolsState::new(AppState::new(config, bedrock), toolbox);
+        let server = server::serve(SocketAddr::from(([127, 0, 0, 1], 0)), state.clone(), Some(emulator))
+            .await
+            .expect("dev server");
+        Harness { server, state, http: reqwest::Client::new() }
+    }
+
+    pub fn emulator(&self) -> &Emulator {
+        self.server.emulator().expect("the harness always has an emulator")
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.server.url())
+    }
+
+    pub async fn post_json(&self, path: &str, body: &Value) -> Reply {
+        self.post_raw(path, body.to_string().into_bytes()).await
+    }
+
+    pub async fn post_raw(&self, path: &str, body: Vec<u8>) -> Reply {
+        self.post_with(path, body, &[]).await
+    }
+
+    /// POSTs `body` with extra `headers`.
+    pub async fn post_with(&self, path: &str, body: Vec<u8>, headers: &[(&str, String)]) -> Reply {
+        let mut request = self.http.post(self.url(path)).header("content-type", "application/json").body(body);
+        for (name, value) in headers {
+            request = request.header(*name, value);
+        }
+        Reply::read(request.send().await.expect("request sent")).await
+    }
+
+    pub async fn get(&self, path: &str) -> Reply {
+        Reply::read(self.http.get(self.url(path)).send().await.expect("request sent")).await
+    }
+
+    /// POSTs raw bytes to the tool loop with extra `headers`; returns status and JSON body.
+    pub async fn post_tools(&self, body: Vec<u8>, headers: &[(&str, String)]) -> (u16, Value) {
+        let reply = self.post_with("/tools/v1/chat/completions", body, headers).await;
+        (reply.status, reply.body)
+    }
+
+    /// POSTs a tool-loop request; returns status and JSON body.
+    pub async fn ask(&self, body: &Value) -> (u16, Value) {
+        let reply = self.post_json("/tools/v1/chat/completions", body).await;
+        (reply.status, reply.body)
+    }
+}
+
+impl Reply {
+    async fn read(response: reqwest::Response) -> Self {
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let bytes = response.bytes().await.expect("body");
+        let body = serde_json::from_slice(&bytes)
+            .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()));
+        Reply { status, headers, body }
+    }
+
+    /// The `error.message` of an error reply.
+    pub fn error_message(&self) -> &str {
+        self.body["error"]["message"]
+            .as_str()
+            .unwrap_or_else(|| panic!("not an error reply: {} {}", self.status, self.body))
+    }
+}
+
+/// A one-message chat request.
+pub fn chat(model: &str, prompt: &str) -> Value {
+    serde_json::json!({"model": model, "messages": [{"role": "user", "content": prompt}]})
+}
