@@ -61,8 +61,8 @@ async fn main() {
     let payload: LambdaRequest = serde_json::from_str(&event).unwrap();
     let request: lambda_http::Request = payload.into();
     let chat = shared::api::ChatRequest::from_slice(request.body().as_ref()).unwrap();
-    let call = shared::chat::prepare_call(&config, chat).unwrap();
-    let converse = call.prepared.request.clone();
+    let plan = shared::chat::plan(&config, &chat, shared::model_choice::RouteKind::Chat).unwrap();
+    let converse = shared::convert::prepare(&chat, plan.first(), &config).unwrap().request;
 
     let mut full = Vec::with_capacity(ROUNDS);
     let mut bare = Vec::with_capacity(ROUNDS);

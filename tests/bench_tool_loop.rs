@@ -54,9 +54,9 @@ fn main() {
             for i in 0..iterations + 200 {
                 let call = request::prepare(&config, &toolbox, ChatRequest::from_slice(body).unwrap()).unwrap();
                 let started = Instant::now();
-                let completion = tool_loop::run(bedrock.as_ref(), &toolbox, call).await.unwrap();
+                let answer = tool_loop::run(&config, bedrock.as_ref(), &toolbox, call).await.unwrap();
                 let took = started.elapsed();
-                assert_eq!(completion.extra.tool_runs.len(), rounds * calls);
+                assert_eq!(answer.completion.extra.tool_runs.len(), rounds * calls);
                 // The first 200 warm caches and the allocator up.
                 if i >= 200 {
                     total += took;

@@ -3,6 +3,7 @@
 use serde::Serialize;
 
 use super::response::{FinishReason, Usage};
+use super::routing::RoutingReport;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct ChatChunk {
@@ -13,6 +14,9 @@ pub struct ChatChunk {
     pub choices: Vec<ChunkChoice>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub usage: Option<Usage>,
+    /// On the last chunk: how the model was chosen and what each attempt cost.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub routing: Option<RoutingReport>,
 }
 
 #[derive(Debug, Clone, Serialize)]

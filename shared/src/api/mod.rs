@@ -5,9 +5,11 @@ pub mod chunk;
 pub mod models;
 pub mod request;
 pub mod response;
+pub mod routing;
 
 pub use chunk::{ChatChunk, ChunkChoice, Delta, ToolCallDelta};
 pub use request::{
     ChatMessage, ChatRequest, Content, ContentPart, ResponseFormat, ToolCall, ToolChoice, ToolDef, ToolSpec,
 };
 pub use response::{ChatCompletion, Choice, FinishReason, NoExtras, ResponseMessage, Usage};
+pub use routing::{AttemptReport, Outcome, RoutingReport, TriageReport};

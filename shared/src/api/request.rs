@@ -47,6 +47,17 @@ pub struct ChatRequest {
     pub safe_prompt: Option<bool>,
     #[serde(default)]
     pub logprobs: Option<bool>,
+    /// How `model: "auto"` chooses, for this request (this gateway's extension).
+    #[serde(default)]
+    pub routing: Option<RoutingOptions>,
+}
+
+/// The `routing` field: `{"policy": "cascade" | "triage" | "rules"}`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RoutingOptions {
+    #[serde(default)]
+    pub policy: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

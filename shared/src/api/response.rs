@@ -3,6 +3,7 @@
 use serde::Serialize;
 
 use super::request::ToolCall;
+use super::routing::RoutingReport;
 
 /// A `chat.completion`. Routes that add to it say how: the finish reason type `F` (the tool
 /// loop adds its bounds) and flattened extra fields `X` (the tool loop's trace).
@@ -13,7 +14,11 @@ pub struct ChatCompletion<F = FinishReason, X = NoExtras> {
     pub created: u64,
     pub model: String,
     pub choices: Vec<Choice<F>>,
+    /// Every Bedrock call of the request, summed (triage and escalations included).
     pub usage: Usage,
+    /// How the model was chosen and what each attempt cost.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub routing: Option<RoutingReport>,
     #[serde(flatten)]
     pub extra: X,
 }

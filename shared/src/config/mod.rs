@@ -4,12 +4,13 @@
 //! shows up in the first cold start's log instead of as odd 4xx/5xx answers later.
 
 mod env;
-mod models;
+pub mod models;
 
 use std::collections::BTreeMap;
 use std::time::Duration;
 
 use crate::catalog::{Capabilities, Model, NativeBody, Price};
+use crate::model_choice::settings::RoutingSettings;
 
 pub use env::{ConfigError, Env, bad};
 
@@ -54,6 +55,8 @@ pub struct Config {
     pub max_messages: usize,
     /// Upper bound for `max_tokens`; `None` leaves it to the model.
     pub max_output_tokens: Option<u32>,
+    /// Tiers, policy and fallbacks of model choice.
+    pub routing: RoutingSettings,
 }
 
 impl Config {
@@ -64,6 +67,7 @@ impl Config {
 
     pub fn load(env: &Env) -> Result<Self, ConfigError> {
         let models = models::Models::load(env)?;
+        let routing = RoutingSettings::load(env, &models)?;
         Ok(Config {
             models: models.allowed,
             default_model: models.default_model,
@@ -78,11 +82,23 @@ impl Config {
             max_body_bytes: env.number("MAX_BODY_BYTES", 1 << 20, 1024..=(6 << 20))?,
             max_messages: env.number("MAX_MESSAGES", 512, 1..=100_000)?,
             max_output_tokens: env.optional_number("MAX_OUTPUT_TOKENS", 1..=1_000_000)?,
+            routing,
         })
     }
 
     pub fn default_model(&self) -> &AllowedModel {
         &self.models[self.default_model]
+    }
+
+    /// The models `model` falls back to, in order.
+    pub fn fallbacks(&self, model: &AllowedModel) -> impl Iterator<Item = &AllowedModel> {
+        let index = self.models.iter().position(|m| std::ptr::eq(m, model));
+        index.and_then(|i| self.routing.fallbacks.get(&i)).into_iter().flatten().map(|&i| &self.models[i])
+    }
+
+    /// The routing tiers, cheapest first.
+    pub fn tiers(&self) -> impl DoubleEndedIterator<Item = &AllowedModel> + ExactSizeIterator {
+        self.routing.tiers.iter().map(|&i| &self.models[i])
     }
 }
 

@@ -12,7 +12,8 @@ use super::AllowedModel;
 use super::env::{ConfigError, Env, bad};
 use crate::catalog::{self, Capabilities, NativeBody, Price};
 
-pub(super) struct Models {
+/// The allowlist as read from the environment, before the rest of the configuration.
+pub struct Models {
     pub allowed: Vec<AllowedModel>,
     pub aliases: BTreeMap<String, usize>,
     pub default_model: usize,
@@ -105,6 +106,19 @@ impl Models {
             None => 0,
         };
         Ok(Models { allowed, aliases, default_model })
+    }
+}
+
+impl Models {
+    /// The allowed model a setting names: an id, an alias of this deployment, or the catalog
+    /// alias or id of the model behind an allowed profile.
+    pub fn find(&self, name: &str) -> Option<usize> {
+        let name = name.trim();
+        self.allowed
+            .iter()
+            .position(|m| m.id == name)
+            .or_else(|| self.aliases.get(name).copied())
+            .or_else(|| position(&self.allowed, name))
     }
 }
 

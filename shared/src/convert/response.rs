@@ -8,6 +8,7 @@ use crate::api::request::{FunctionCall, ToolCall};
 use crate::api::response::{ChatCompletion, Choice, FinishReason, NoExtras, ResponseMessage, Usage};
 use crate::catalog::Price;
 use crate::cost;
+use crate::model_choice::protocol;
 
 /// Identity of one answer: the same `id`, `created` and `model` on every chunk of a stream.
 #[derive(Debug, Clone)]
@@ -38,6 +39,7 @@ impl Envelope {
             model: self.model,
             choices: vec![Choice { index: 0, message, finish_reason }],
             usage,
+            routing: None,
             extra,
         }
     }
@@ -87,6 +89,9 @@ pub fn message_from_converse(output: &ConverseOutput) -> (ResponseMessage, Finis
                 _ => {}
             }
         }
+    }
+    if text.contains(protocol::ESCALATION_MARKER) {
+        text = protocol::strip_marker(&text);
     }
     let message = ResponseMessage {
         role: "assistant",

@@ -1,30 +1,62 @@
-//! Model choice: which allowed model serves a request (an id, an alias, or `auto`), and the
-//! protocols the gateway speaks with models to route between them ([`protocol`]).
+//! Model choice, the cost lever: which allowed model answers a request, and what happens when it
+//! cannot. One router serves every route.
 //!
-//! Anything else is refused before Bedrock is called, with the names the caller may use.
+//! - A named model (an id or alias) is that model, with its fallbacks (`MODEL_FALLBACKS`) when
+//!   Bedrock throttles or fails before answering; anything else is refused before Bedrock is
+//!   called, with the names the caller may use.
+//! - `auto` climbs the routing tiers (`ROUTING_TIERS`, cheapest first) by a policy
+//!   ([`settings::Policy`]): `cascade` checks each answer ([`checks`]) and escalates the ones
+//!   that fail, `triage` asks the cheapest tier how hard the request is first ([`triage`]),
+//!   `rules` is the static choice ([`rules`]).
+//! - [`Router`] runs the plan ([`plan`]) and keeps the accounts ([`ledger`]); the protocols it
+//!   speaks with models are in [`protocol`].
 
+pub mod checks;
+pub mod ledger;
+pub mod needs;
+pub mod plan;
 pub mod protocol;
+pub mod router;
+pub mod rules;
+pub mod settings;
+pub mod triage;
 
-use crate::api::request::{ChatMessage, ChatRequest, Content, ContentPart, ResponseFormat};
-use crate::catalog::Tier;
+#[cfg(test)]
+mod tests;
+
+use crate::api::request::ChatRequest;
 use crate::config::{AllowedModel, Config};
 use crate::error::ApiError;
+
+pub use checks::Expectations;
+pub use ledger::Ledger;
+pub use plan::Plan;
+pub use router::Router;
+pub use settings::{Policy, RouteKind};
+
+/// What a request's `model` asks for.
+#[derive(Debug, Clone, Copy)]
+pub enum Choice<'c> {
+    Named(&'c AllowedModel),
+    Auto,
+}
 
 /// The model name that asks for tiered routing.
 pub const AUTO: &str = "auto";
 
-pub fn resolve<'c>(config: &'c Config, request: &ChatRequest) -> Result<&'c AllowedModel, ApiError> {
+/// The model `request` names (the default model when it names none), or `auto`.
+pub fn resolve<'c>(config: &'c Config, request: &ChatRequest) -> Result<Choice<'c>, ApiError> {
     let Some(name) = request.model.as_deref().map(str::trim).filter(|n| !n.is_empty()) else {
-        return Ok(config.default_model());
+        return Ok(Choice::Named(config.default_model()));
     };
     if name == AUTO {
-        return auto(config, request);
+        return Ok(Choice::Auto);
     }
     if let Some(model) = config.models.iter().find(|m| m.id == name) {
-        return Ok(model);
+        return Ok(Choice::Named(model));
     }
     if let Some(&index) = config.aliases.get(name) {
-        return Ok(&config.models[index]);
+        return Ok(Choice::Named(&config.models[index]));
     }
     let allowed: Vec<&str> =
         config.models.iter().map(|m| m.id.as_str()).chain(config.aliases.keys().map(String::as_str)).collect();
@@ -33,109 +65,4 @@ pub fn resolve<'c>(config: &'c Config, request: &ChatRequest) -> Result<&'c Allo
         "model `{shown}` is not available here; use `auto`, one of the aliases or ids this deployment allows ({}), or GET /v1/models",
         allowed.join(", ")
     )))
-}
-
-/// `auto`: the smallest allowed model that can do what the request needs, or the largest one
-/// for long prompts and tool use, where a small model's savings cost too much quality.
-fn auto<'c>(config: &'c Config, request: &ChatRequest) -> Result<&'c AllowedModel, ApiError> {
-    let needs_tools = request.tools.as_ref().is_some_and(|t| !t.is_empty());
-    let needs_schema = matches!(request.response_format, Some(ResponseFormat::JsonSchema { .. }));
-    let mut needs_system = false;
-    let mut needs_images = false;
-    let mut chars = 0usize;
-    for message in &request.messages {
-        let content = match message {
-            ChatMessage::System { content } => {
-                needs_system = true;
-                Some(content)
-            }
-            ChatMessage::User { content } | ChatMessage::Tool { content, .. } => Some(content),
-            ChatMessage::Assistant { content, .. } => content.as_ref(),
-        };
-        match content {
-            Some(Content::Text(text)) => chars += text.len(),
-            Some(Content::Parts(parts)) => {
-                for part in parts {
-                    match part {
-                        ContentPart::Text { text } => chars += text.len(),
-                        ContentPart::ImageUrl { .. } => needs_images = true,
-                    }
-                }
-            }
-            None => {}
-        }
-    }
-    let fits = |m: &&AllowedModel| {
-        let c = m.capabilities;
-        (!needs_tools || c.tools)
-            && (!needs_schema || c.json_schema)
-            && (!needs_system || c.system_prompt)
-            && (!needs_images || c.images)
-    };
-    let tier = |m: &AllowedModel| m.catalog.map_or(Tier::Medium, |c| c.tier);
-    // Ties go to the model listed first (`max_by_key` keeps the last maximum, hence `rev`).
-    let candidates = config.models.iter().filter(fits);
-    let chosen = if needs_tools || chars >= config.auto_large_from_chars {
-        candidates.rev().max_by_key(|m| tier(m))
-    } else {
-        candidates.min_by_key(|m| tier(m))
-    };
-    chosen.ok_or_else(|| {
-        ApiError::unsupported("model", "`auto` found no allowed model that supports everything this request uses (tools, images, system prompt, JSON schema)")
-    })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn config() -> Config {
-        Config::load(&crate::config::Env::from_pairs([(
-            "BEDROCK_MODEL_IDS",
-            "mistral.mistral-7b-instruct-v0:2,mistral.mistral-small-2402-v1:0,mistral.mistral-large-2407-v1:0",
-        )]))
-        .unwrap()
-    }
-
-    fn request(json: serde_json::Value) -> ChatRequest {
-        serde_json::from_value(json).unwrap()
-    }
-
-    #[test]
-    fn ids_aliases_and_default_resolve() {
-        let c = config();
-        let pick = |model: &str| {
-            resolve(&c, &request(serde_json::json!({"model": model, "messages": []}))).map(|m| m.id.clone())
-        };
-        assert_eq!(pick("mistral-large").unwrap(), "mistral.mistral-large-2407-v1:0");
-        assert_eq!(pick("mistral-small-latest").unwrap(), "mistral.mistral-small-2402-v1:0");
-        assert_eq!(pick("mistral.mistral-7b-instruct-v0:2").unwrap(), "mistral.mistral-7b-instruct-v0:2");
-        assert_eq!(
-            resolve(&c, &request(serde_json::json!({"messages": []}))).unwrap().id,
-            "mistral.mistral-7b-instruct-v0:2"
-        );
-        let err = pick("gpt-4o").unwrap_err();
-        assert_eq!(err.status().as_u16(), 404);
-        assert!(err.to_string().contains("mistral-large"), "{err}");
-    }
-
-    #[test]
-    fn auto_picks_small_for_chat_and_large_for_tools_or_long_prompts() {
-        let c = config();
-        let short = request(serde_json::json!({"model": "auto", "messages": [{"role": "user", "content": "hi"}]}));
-        assert_eq!(resolve(&c, &short).unwrap().id, "mistral.mistral-7b-instruct-v0:2");
-        let with_system = request(
-            serde_json::json!({"model": "auto", "messages": [{"role": "system", "content": "be brief"}, {"role": "user", "content": "hi"}]}),
-        );
-        assert_eq!(resolve(&c, &with_system).unwrap().id, "mistral.mistral-small-2402-v1:0");
-        let tools = request(serde_json::json!({"model": "auto", "messages": [{"role": "user", "content": "hi"}],
-            "tools": [{"type": "function", "function": {"name": "f"}}]}));
-        assert_eq!(resolve(&c, &tools).unwrap().id, "mistral.mistral-large-2407-v1:0");
-        let long =
-            request(serde_json::json!({"model": "auto", "messages": [{"role": "user", "content": "x".repeat(5000)}]}));
-        assert_eq!(resolve(&c, &long).unwrap().id, "mistral.mistral-large-2407-v1:0");
-        let schema = request(serde_json::json!({"model": "auto", "messages": [{"role": "user", "content": "x"}],
-            "response_format": {"type": "json_schema", "json_schema": {"schema": {"type": "object"}}}}));
-        assert_eq!(resolve(&c, &schema).unwrap_err().status().as_u16(), 400);
-    }
 }

@@ -1,24 +1,23 @@
-//! `POST /v1/chat/completions`: one model call, answered as JSON.
+//! `POST /v1/chat/completions`: one routed answer, as JSON.
 
 use axum::Json;
 use axum::extract::State;
+use axum::response::{IntoResponse, Response};
 
-use super::ChatBody;
-use crate::api::response::ChatCompletion;
+use super::{ChatBody, routed_model};
 use crate::chat;
 use crate::error::ApiError;
+use crate::model_choice::RouteKind;
 use crate::state::AppState;
 
-pub async fn complete(
-    State(state): State<AppState>,
-    ChatBody(request): ChatBody,
-) -> Result<Json<ChatCompletion>, ApiError> {
-    let call = chat::prepare_call(&state.config, request)?;
-    if call.prepared.stream {
+pub async fn complete(State(state): State<AppState>, ChatBody(request): ChatBody) -> Result<Response, ApiError> {
+    if request.stream == Some(true) {
         return Err(ApiError::invalid(
             "stream",
             "this endpoint answers with one JSON body; for server-sent events use the streaming base URL (POST /stream/v1/chat/completions), or send stream: false",
         ));
     }
-    Ok(Json(chat::complete(state.bedrock.as_ref(), call).await?))
+    let plan = chat::plan(&state.config, &request, RouteKind::Chat)?;
+    let answer = chat::complete(&state.config, state.bedrock.as_ref(), &request, plan).await?;
+    Ok((routed_model(&answer.model.id), Json(answer.completion)).into_response())
 }

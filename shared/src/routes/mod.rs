@@ -125,6 +125,12 @@ fn not_found_message(path: &str) -> String {
     format!("no route for {path}; the API serves {}", paths.join(", "))
 }
 
+/// The `x-routed-model` header every answer carries: the model that produced it.
+pub(crate) fn routed_model(model_id: &str) -> [(http::HeaderName, http::HeaderValue); 1] {
+    let value = http::HeaderValue::from_str(model_id).unwrap_or_else(|_| http::HeaderValue::from_static("unknown"));
+    [(http::HeaderName::from_static("x-routed-model"), value)]
+}
+
 async fn method_not_allowed(method: http::Method, uri: http::Uri) -> ApiError {
     ApiError::MethodNotAllowed(format!("{method} is not allowed on {}", uri.path()))
 }

@@ -2,38 +2,47 @@
 //! when the caller sends `stream: false`.
 //!
 //! The status is decided only once Bedrock's first event is in: until then every failure is an
-//! ordinary JSON error with its real status (429 with Retry-After, 400, 403, 404, 5xx). After it,
-//! the answer is a `200 text/event-stream` whose frames are written as they are made.
+//! ordinary JSON error with its real status (429 with Retry-After, 400, 403, 404, 5xx), and a
+//! fault before the first byte falls back to the next model. After it, the answer is a
+//! `200 text/event-stream` whose frames are written as they are made. Under `cascade` the answer
+//! is checked before anything is sent, so it arrives as the same SSE sequence in one burst.
 
+use super::{ChatBody, routed_model};
+use crate::chat;
+use crate::convert::prepare;
+use crate::convert::response::Envelope;
+use crate::error::ApiError;
+use crate::model_choice::{Policy, RouteKind, Router};
+use crate::state::AppState;
+use crate::stream::{self, ChunkMapper, Deadline, Started, fallback};
 use axum::Json;
 use axum::body::Body;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 
-use super::ChatBody;
-use crate::chat;
-use crate::convert::response::Envelope;
-use crate::error::ApiError;
-use crate::state::AppState;
-use crate::stream::{self, ChunkMapper, Deadline, fallback};
-
 pub async fn complete(State(state): State<AppState>, ChatBody(request): ChatBody) -> Result<Response, ApiError> {
-    let call = chat::prepare_call(&state.config, request)?;
-    if !call.prepared.stream {
-        return Ok(Json(chat::complete(state.bedrock.as_ref(), call).await?).into_response());
+    let config = &state.config;
+    let bedrock = state.bedrock.as_ref();
+    let plan = chat::plan(config, &request, RouteKind::Stream)?;
+    if request.stream != Some(true) {
+        let answer = chat::complete(config, bedrock, &request, plan).await?;
+        return Ok((routed_model(&answer.model.id), Json(answer.completion)).into_response());
     }
 
-    let deadline = Deadline::after(state.config.stream_timeout);
-    let model = call.model;
-    let request = call.prepared.request;
-    let bedrock = state.bedrock.as_ref();
-    let started = if request.tool_config.is_some() && !model.capabilities.streaming_tools {
-        tracing::info!(model = %model.id, "model cannot stream tool use; answering from Converse as SSE");
-        deadline.run(&model.id, fallback::start(bedrock, request)).await?
+    let deadline = Deadline::after(config.stream_timeout);
+    let (started, model, ledger) = if plan.policy == Policy::Cascade {
+        // Checked before any token is sent: the whole answer, then its SSE replay.
+        let answer = chat::complete(config, bedrock, &request, plan).await?;
+        (fallback::replay(&answer.output)?, answer.model, answer.ledger)
     } else {
-        deadline.run(&model.id, stream::open(bedrock, request)).await?
+        let mut router = Router::new(config, bedrock, plan, deadline.at);
+        router.triage(&request).await;
+        let (started, model): (Started, _) = router.open_stream(|m| Ok(prepare(&request, m, config)?.request)).await?;
+        (started, model, router.into_ledger())
     };
 
-    let mapper = ChunkMapper::new(Envelope::new(&model.id), model.price);
-    Ok(stream::sse::response(Body::from_stream(stream::sse(started, mapper, deadline))))
+    let mapper = ChunkMapper::new(Envelope::new(&model.id), model.price).with_ledger(ledger);
+    let mut response = stream::sse::response(Body::from_stream(stream::sse(started, mapper, deadline)));
+    response.headers_mut().extend(routed_model(&model.id));
+    Ok(response)
 }

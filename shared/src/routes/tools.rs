@@ -6,21 +6,19 @@
 use axum::Json;
 use axum::body::Body;
 use axum::extract::State;
+use axum::response::{IntoResponse, Response};
 use http::HeaderMap;
 
+use super::routed_model;
 use crate::api::request::ChatRequest;
 use crate::error::ApiError;
 use crate::state::ToolsState;
-use crate::tools::{self, ToolsCompletion};
+use crate::tools;
 
-pub async fn complete(
-    State(state): State<ToolsState>,
-    headers: HeaderMap,
-    body: Body,
-) -> Result<Json<ToolsCompletion>, ApiError> {
+pub async fn complete(State(state): State<ToolsState>, headers: HeaderMap, body: Body) -> Result<Response, ApiError> {
     let body = super::read_body(body, state.app.config.max_body_bytes).await?;
     state.toolbox.authenticate(&headers, &body)?;
     let request = ChatRequest::from_slice(&body)?;
-    let completion = tools::complete(&state.app.config, state.app.bedrock.as_ref(), &state.toolbox, request).await?;
-    Ok(Json(completion))
+    let answer = tools::complete(&state.app.config, state.app.bedrock.as_ref(), &state.toolbox, request).await?;
+    Ok((routed_model(&answer.completion.model), Json(answer.completion)).into_response())
 }

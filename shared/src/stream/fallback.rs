@@ -15,11 +15,16 @@ use super::Started;
 use crate::bedrock::{Bedrock, ModelRequest};
 use crate::convert::document;
 use crate::error::ApiError;
+use crate::model_choice::protocol;
 
 /// Calls Converse and returns its answer as a started event stream.
 pub async fn start(bedrock: &dyn Bedrock, request: ModelRequest) -> Result<Started, ApiError> {
-    let output = bedrock.complete(request).await?;
-    let mut events = events(&output)?.into_iter();
+    replay(&bedrock.complete(request).await?)
+}
+
+/// A whole answer as a started event stream.
+pub fn replay(output: &ConverseOutput) -> Result<Started, ApiError> {
+    let mut events = events(output)?.into_iter();
     let first = events.next().ok_or_else(|| ApiError::Internal("a replayed answer has no events".into()))?;
     Ok(Started { first, events: Box::pin(futures_util::stream::iter(events.map(Ok))) })
 }
@@ -41,6 +46,9 @@ fn build(output: &ConverseOutput) -> Result<Vec<ConverseStreamOutput>, BuildErro
     };
     for (index, block) in (0..).zip(blocks) {
         let delta = match block {
+            ContentBlock::Text(text) if text.contains(protocol::ESCALATION_MARKER) => {
+                ContentBlockDelta::Text(protocol::strip_marker(text))
+            }
             ContentBlock::Text(text) => ContentBlockDelta::Text(text.clone()),
             ContentBlock::ToolUse(call) => {
                 let start = ToolUseBlockStart::builder().tool_use_id(call.tool_use_id()).name(call.name()).build()?;

@@ -76,6 +76,7 @@ mod tests {
                 finish_reason: None,
             }],
             usage: None,
+            routing: None,
         }
     }
 

@@ -165,7 +165,7 @@ pub async fn complete(
     bedrock: &dyn Bedrock,
     toolbox: &Toolbox,
     request: ChatRequest,
-) -> Result<ToolsCompletion, ApiError> {
+) -> Result<tool_loop::ToolsAnswer, ApiError> {
     let call = request::prepare(config, toolbox, request)?;
-    tool_loop::run(bedrock, toolbox, call).await
+    tool_loop::run(config, bedrock, toolbox, call).await
 }

@@ -21,7 +21,8 @@ pub enum RegistryError {
 /// A registered tool: the implementation and its validator.
 pub struct Entry {
     pub tool: Arc<dyn Tool>,
-    pub schema: ArgumentSchema,
+    /// Shared, so routing checks can validate calls against it without recompiling.
+    pub schema: Arc<ArgumentSchema>,
 }
 
 impl Entry {
@@ -68,7 +69,7 @@ impl Registry {
         }
         let schema = ArgumentSchema::compile(Some(&tool.parameters()))
             .map_err(|error| RegistryError::Schema { name: name.to_owned(), error })?;
-        self.entries.push(Entry { tool, schema });
+        self.entries.push(Entry { tool, schema: Arc::new(schema) });
         Ok(())
     }
 

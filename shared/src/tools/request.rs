@@ -3,25 +3,29 @@
 //! `tools` may list tool names (`["retrieve_payment_status"]`), full function objects whose
 //! names are in the registry (their descriptions and schemas are replaced by the registry's:
 //! the server runs the tool, so its definition is the one that holds), or be left out for every
-//! enabled tool. The rest is the ordinary chat request, validated by [`crate::chat::prepare_call`].
+//! enabled tool. The rest is the ordinary chat request, validated by [`crate::convert::prepare`]
+//! for the first model the plan asks.
 
 use super::Toolbox;
 use super::registry::Entry;
 use crate::api::request::{ChatMessage, ChatRequest, ToolSpec};
 use crate::bedrock::ModelRequest;
-use crate::chat;
-use crate::config::{AllowedModel, Config};
+use crate::config::Config;
+use crate::convert;
 use crate::error::ApiError;
-use crate::model_choice;
+use crate::model_choice::{self, Plan, RouteKind};
 
 /// A validated tool-loop request.
 #[derive(Debug)]
 pub struct ToolsCall<'c, 't> {
-    pub model: &'c AllowedModel,
+    /// Which models may answer each step.
+    pub plan: Plan<'c>,
     /// The first model call; the loop appends the turns that follow.
     pub request: ModelRequest,
     /// The registry tools this request allows the model to call.
     pub tools: Vec<&'t Entry>,
+    /// The caller's request, for triage and the routing checks.
+    pub chat: ChatRequest,
 }
 
 /// Checks `request` against the registry and prepares its first model call.
@@ -51,8 +55,9 @@ pub fn prepare<'c, 't>(
             "the last message must be a user or tool message: the tool loop adds the assistant's turns itself",
         ));
     }
-    let call = chat::prepare_call(config, request)?;
-    Ok(ToolsCall { model: call.model, request: call.prepared.request, tools })
+    let plan = Plan::new(config, &request, RouteKind::Tools)?;
+    let first = convert::prepare(&request, plan.first(), config)?.request;
+    Ok(ToolsCall { plan, request: first, tools, chat: request })
 }
 
 /// The registry entries `tools` names (every entry when absent), in request order.
@@ -158,10 +163,10 @@ mod tests {
         let toolbox = Toolbox::builtin();
         let user = json!([{"role": "user", "content": "hi"}]);
         let call = parse(&config, &toolbox, body(json!({"messages": user}))).unwrap();
-        assert_eq!(call.model.id, "mistral.mistral-large-2407-v1:0");
+        assert_eq!(call.plan.first().id, "mistral.mistral-large-2407-v1:0");
         // Without tools, the default model is kept.
         let plain = parse(&config, &toolbox, body(json!({"messages": user, "tools": []}))).unwrap();
-        assert_eq!(plain.model.id, "mistral.mistral-7b-instruct-v0:2");
+        assert_eq!(plain.plan.first().id, "mistral.mistral-7b-instruct-v0:2");
         assert!(plain.request.tool_config.is_none());
     }
 }

@@ -22,29 +22,47 @@ use super::registry::Entry;
 use super::request::ToolsCall;
 use super::runs::{Bound, LoopFinish, ToolRun, ToolStatus, ToolsCompletion, ToolsExtras};
 use super::{Invocation, ToolError, Toolbox};
-use crate::api::response::Usage;
 use crate::bedrock::Bedrock;
+use crate::config::{AllowedModel, Config};
 use crate::convert::document::{to_document, to_json};
-use crate::convert::response::{Envelope, message_from_converse, usage_from_tokens};
+use crate::convert::response::{Envelope, message_from_converse};
 use crate::error::ApiError;
+use crate::model_choice::{Expectations, Policy, Router};
 
-/// Runs the loop for a parsed request.
+/// The loop's answer and the time it spent waiting on Bedrock.
+pub struct ToolsAnswer {
+    pub completion: ToolsCompletion,
+    pub bedrock_time: Duration,
+}
+
+/// Runs the loop for a prepared request; every model call goes through the router, so a step
+/// may escalate (and the later steps then stay at the stronger tier) or fall back.
 pub async fn run(
+    config: &Config,
     bedrock: &dyn Bedrock,
     toolbox: &Toolbox,
     call: ToolsCall<'_, '_>,
-) -> Result<ToolsCompletion, ApiError> {
+) -> Result<ToolsAnswer, ApiError> {
     let started = Instant::now();
     let deadline = started + toolbox.settings.deadline;
-    let ToolsCall { model, request: mut converse, tools } = call;
-    let envelope = Envelope::new(&model.id);
-    let price = model.price.as_ref();
-    let mut usage = Usage { cost_usd: price.map(|_| 0.0), ..Usage::default() };
+    let ToolsCall { plan, request: mut converse, tools, chat } = call;
+    let expect = match plan.policy {
+        Policy::Cascade => Expectations::of(&chat).with_registry(&tools),
+        _ => Expectations::default(),
+    };
+    let mut envelope = Envelope::new(&plan.first().id);
+    let mut router = Router::new(config, bedrock, plan, deadline);
+    router.triage(&chat).await;
     let mut runs: Vec<ToolRun> = Vec::new();
     let mut last: Option<ConverseOutput> = None;
     let mut steps = 0u32;
 
-    let stopped = |last: Option<ConverseOutput>, bound: Bound, steps: u32, runs: Vec<ToolRun>, usage: Usage| {
+    let stopped = |router: Router<'_>,
+                   envelope: Envelope,
+                   last: Option<ConverseOutput>,
+                   bound: Bound,
+                   steps: u32,
+                   runs: Vec<ToolRun>| {
         let detail = match bound {
             Bound::MaxSteps => format!(
                 "the model still asked for tools after {steps} model calls (TOOLS_MAX_STEPS); its last tool calls were not run"
@@ -56,9 +74,7 @@ pub async fn run(
         };
         tracing::warn!(steps, bound = ?bound, "tool loop stopped by a bound");
         match last {
-            Some(output) => {
-                Ok(completion(&envelope, &output, LoopFinish::Bound(bound), steps, runs, usage, Some(detail)))
-            }
+            Some(output) => Ok(answer(router, envelope, &output, LoopFinish::Bound(bound), steps, runs, Some(detail))),
             None => Err(ApiError::Timeout(format!(
                 "{detail}, before the model answered. Retry, or raise TOOLS_DEADLINE_MS within the API Gateway timeout."
             ))),
@@ -67,14 +83,22 @@ pub async fn run(
 
     loop {
         if Instant::now() >= deadline {
-            return stopped(last, Bound::Deadline, steps, runs, usage);
+            return stopped(router, envelope, last, Bound::Deadline, steps, runs);
         }
         steps += 1;
-        let output = match timeout_at(deadline, bedrock.complete(converse.clone())).await {
-            Ok(answer) => answer?,
-            Err(_) => return stopped(last, Bound::Deadline, steps, runs, usage),
+        let retarget = |model: &AllowedModel| {
+            let mut request = converse.clone();
+            request.model_id = model.id.clone();
+            Ok(request)
         };
-        usage += usage_from_tokens(output.usage(), price);
+        let (output, model) = match router.complete(retarget, &expect).await {
+            Ok(answered) => answered,
+            Err(_) if Instant::now() >= deadline => {
+                return stopped(router, envelope, last, Bound::Deadline, steps, runs);
+            }
+            Err(error) => return Err(error),
+        };
+        envelope.model = model.id.clone();
         let calls: Vec<ToolUseBlock> = output
             .output()
             .and_then(|o| o.as_message().ok())
@@ -91,10 +115,10 @@ pub async fn run(
         if calls.is_empty() || *output.stop_reason() != StopReason::ToolUse {
             let (_, finish) = message_from_converse(&output);
             tracing::info!(steps, tool_calls = runs.len(), "tool loop finished");
-            return Ok(completion(&envelope, &output, LoopFinish::Model(finish), steps, runs, usage, None));
+            return Ok(answer(router, envelope, &output, LoopFinish::Model(finish), steps, runs, None));
         }
         if steps >= toolbox.settings.max_steps {
-            return stopped(Some(output), Bound::MaxSteps, steps, runs, usage);
+            return stopped(router, envelope, Some(output), Bound::MaxSteps, steps, runs);
         }
 
         let context = Context { toolbox, tools: &tools, request_id: &envelope.id, started, deadline, step: steps };
@@ -105,10 +129,10 @@ pub async fn run(
             results.push(ContentBlock::ToolResult(result));
         }
 
-        let assistant = output.output().and_then(|o| o.as_message().ok()).cloned().ok_or_else(|| {
+        let assistant = output.output().and_then(|o| o.as_message().ok()).ok_or_else(|| {
             ApiError::Upstream("Bedrock asked for tools without an assistant message. Retry the request.".into())
         })?;
-        converse.messages.push(assistant);
+        converse.messages.push(without_reasoning(assistant)?);
         converse.messages.push(
             Message::builder().role(ConversationRole::User).set_content(Some(results)).build().map_err(internal)?,
         );
@@ -117,6 +141,14 @@ pub async fn run(
         converse.tool_config = converse.tool_config.take().map(relax_tool_choice).transpose()?;
         last = Some(output);
     }
+}
+
+/// The assistant turn as it goes back to the model: reasoning stays out of the conversation
+/// (Mistral's models on Bedrock do not need their reasoning back, and it costs input tokens).
+fn without_reasoning(message: &Message) -> Result<Message, ApiError> {
+    let content: Vec<ContentBlock> =
+        message.content().iter().filter(|b| !matches!(b, ContentBlock::ReasoningContent(_))).cloned().collect();
+    Message::builder().role(ConversationRole::Assistant).set_content(Some(content)).build().map_err(internal)
 }
 
 struct Context<'a> {
@@ -218,17 +250,22 @@ fn relax_tool_choice(config: ToolConfiguration) -> Result<ToolConfiguration, Api
         .map_err(internal)
 }
 
-fn completion(
-    envelope: &Envelope,
+fn answer(
+    router: Router<'_>,
+    envelope: Envelope,
     output: &ConverseOutput,
     finish: LoopFinish,
     steps: u32,
     tool_runs: Vec<ToolRun>,
-    usage: Usage,
     stop_detail: Option<String>,
-) -> ToolsCompletion {
+) -> ToolsAnswer {
     let (message, _) = message_from_converse(output);
-    envelope.clone().completion(message, finish, usage, ToolsExtras { tool_runs, steps, stop_detail })
+    let bedrock_time = router.bedrock_time();
+    let ledger = router.into_ledger();
+    let mut completion =
+        envelope.completion(message, finish, ledger.usage(), ToolsExtras { tool_runs, steps, stop_detail });
+    completion.routing = Some(ledger.report());
+    ToolsAnswer { completion, bedrock_time }
 }
 
 /// Milliseconds with microsecond precision.

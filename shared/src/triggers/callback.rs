@@ -104,7 +104,7 @@ async fn run(
         Err(e) => Err(e),
     };
     let mut answer = match outcome {
-        Ok(completion) => json!({"status": "completed", "response": completion}),
+        Ok(answer) => json!({"status": "completed", "response": answer.completion}),
         Err(e) if retryable(&e) => return Err(Failure::Transient(format!("the tool loop failed: {e}"))),
         Err(e) => json!({"status": "failed", "error": e.body().error}),
     };

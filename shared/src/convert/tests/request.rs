@@ -15,8 +15,8 @@ use crate::error::ApiError;
 fn run(body: Value) -> Result<Prepared, ApiError> {
     let config = config();
     let request = ChatRequest::from_slice(body.to_string().as_bytes())?;
-    let model = crate::model_choice::resolve(&config, &request)?;
-    prepare(&request, model, &config)
+    let plan = crate::model_choice::Plan::new(&config, &request, crate::model_choice::RouteKind::Chat)?;
+    prepare(&request, plan.first(), &config)
 }
 
 fn ok(body: Value) -> Prepared {

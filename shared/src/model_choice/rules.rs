@@ -1,0 +1,65 @@
+//! The `rules` policy: today's static choice, for deployments that want zero extra calls. The
+//! smallest allowed model that can do what the request needs, or the largest one for long
+//! prompts and tool use, where a small model's savings cost too much quality.
+
+use super::needs::Needs;
+use crate::catalog::Tier;
+use crate::config::{AllowedModel, Config};
+use crate::error::ApiError;
+
+pub fn choose<'c>(config: &'c Config, needs: &Needs) -> Result<&'c AllowedModel, ApiError> {
+    let tier = |m: &AllowedModel| m.catalog.map_or(Tier::Medium, |c| c.tier);
+    // Ties go to the model listed first (`max_by_key` keeps the last maximum, hence `rev`).
+    let candidates = config.models.iter().filter(|m| needs.served_by(m));
+    let chosen = if needs.tools || needs.chars >= config.auto_large_from_chars {
+        candidates.rev().max_by_key(|m| tier(m))
+    } else {
+        candidates.min_by_key(|m| tier(m))
+    };
+    chosen.ok_or_else(|| {
+        ApiError::unsupported("model", "`auto` found no allowed model that supports everything this request uses (tools, images, system prompt, JSON schema)")
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    use crate::api::request::ChatRequest;
+
+    fn config() -> Config {
+        Config::load(&crate::config::Env::from_pairs([(
+            "BEDROCK_MODEL_IDS",
+            "mistral.mistral-7b-instruct-v0:2,mistral.mistral-small-2402-v1:0,mistral.mistral-large-2407-v1:0",
+        )]))
+        .unwrap()
+    }
+
+    fn request(json: serde_json::Value) -> ChatRequest {
+        serde_json::from_value(json).unwrap()
+    }
+
+    fn pick(c: &Config, request: &ChatRequest) -> Result<String, ApiError> {
+        choose(c, &Needs::of(request)).map(|m| m.id.clone())
+    }
+
+    #[test]
+    fn auto_picks_small_for_chat_and_large_for_tools_or_long_prompts() {
+        let c = config();
+        let short = request(serde_json::json!({"model": "auto", "messages": [{"role": "user", "content": "hi"}]}));
+        assert_eq!(pick(&c, &short).unwrap(), "mistral.mistral-7b-instruct-v0:2");
+        let with_system = request(
+            serde_json::json!({"model": "auto", "messages": [{"role": "system", "content": "be brief"}, {"role": "user", "content": "hi"}]}),
+        );
+        assert_eq!(pick(&c, &with_system).unwrap(), "mistral.mistral-small-2402-v1:0");
+        let tools = request(serde_json::json!({"model": "auto", "messages": [{"role": "user", "content": "hi"}],
+            "tools": [{"type": "function", "function": {"name": "f"}}]}));
+        assert_eq!(pick(&c, &tools).unwrap(), "mistral.mistral-large-2407-v1:0");
+        let long =
+            request(serde_json::json!({"model": "auto", "messages": [{"role": "user", "content": "x".repeat(5000)}]}));
+        assert_eq!(pick(&c, &long).unwrap(), "mistral.mistral-large-2407-v1:0");
+        let schema = request(serde_json::json!({"model": "auto", "messages": [{"role": "user", "content": "x"}],
+            "response_format": {"type": "json_schema", "json_schema": {"schema": {"type": "object"}}}}));
+        assert_eq!(pick(&c, &schema).unwrap_err().status().as_u16(), 400);
+    }
+}
