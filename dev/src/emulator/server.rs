@@ -136,7 +136,7 @@ async fn respond(
         }
     }
 
-    let reply = script::reply(&body);
+    let reply = script::answer(&body);
     Ok(match operation {
         Operation::Converse => Json(reply.converse_json(elapsed_ms(started))).into_response(),
         Operation::ConverseStream => stream(reply, controls, started),
@@ -156,7 +156,7 @@ enum Planned {
 
 /// The ConverseStream body: each frame is encoded and sent when its turn comes, `[[delay:MS]]`
 /// apart, so a client sees the first events long before the last one exists.
-fn stream(reply: script::Reply, controls: script::Controls, started: Instant) -> Response {
+fn stream(reply: script::Answer, controls: script::Controls, started: Instant) -> Response {
     let mut plan: Vec<Planned> = Vec::new();
     let mut deltas = 0;
     let mut interrupted = false;
