@@ -106,93 +106,44 @@
 //!
 //! Faults are applied after validation and after `[[slow:MS]]`. Every error has the header
 //! `x-amzn-ErrorType: <Name>` and the body `{"message": "..."}`.
+//!
+//! # Queued replies
+//!
+//! A test that needs Bedrock to answer something the script does not (a recorded reply, or a
+//! stream it releases step by step) queues it: [`Emulator::enqueue`] takes a [`Reply`] and
+//! returns a [`Gate`]. Each call takes the oldest queued reply, whatever its operation, model id
+//! or body, before any validation or directive; the scripted model answers only when the queue
+//! is empty. Queued calls are still counted by `requests()` and recorded by `last_request()`.
+//!
+//! | reply | what the call gets |
+//! | --- | --- |
+//! | `Reply::recorded(status, content_type, body)` | the status, `content-type` and raw bytes as given (an event-stream body is sent frame by frame) |
+//! | `Reply::error(status, error_type, message)` | the status, `x-amzn-ErrorType` and `{"message"}`, as Bedrock sends errors |
+//! | `Reply::frames(iter)` | `200` `application/vnd.amazon.eventstream`, each frame taken from the iterator when its turn comes |
+//! | `.error_type(name)` | adds `x-amzn-ErrorType` to a recorded reply |
+//! | `.hold_at(n)` | frames `0..n` go out, the rest waits for `gate.release()` |
+//!
+//! The gate reports `sent()` (frames handed to the HTTP server), `dropped_early()` (the body was
+//! dropped before its end: the client went away) and `first_sent_at()`.
+//!
+//! ```no_run
+//! # async fn example() -> std::io::Result<()> {
+//! use dev::emulator::{Emulator, Reply, frames};
+//! let emulator = Emulator::start().await?;
+//! let start = frames::event_frame("messageStart", &serde_json::json!({"role": "assistant"}), 3);
+//! let gate = emulator.enqueue(Reply::frames([start]).hold_at(0));
+//! // ... start the call, check nothing arrived yet ...
+//! gate.release();
+//! # Ok(()) }
+//! ```
 
 pub mod faults;
 pub mod frames;
+mod handle;
+mod queue;
 pub mod script;
 mod server;
 pub mod validate;
 
-use std::net::{Ipv4Addr, SocketAddr};
-use std::sync::Arc;
-use std::sync::atomic::Ordering;
-
-use axum::Router;
-use axum::serve::ListenerExt;
-use serde_json::Value;
-use tokio::net::TcpListener;
-use tokio::sync::oneshot;
-
-/// A running emulator. Dropping it stops the server (gracefully: in-flight replies finish).
-#[derive(Debug)]
-pub struct Emulator {
-    addr: SocketAddr,
-    shared: Arc<server::Shared>,
-    shutdown: Option<oneshot::Sender<()>>,
-}
-
-impl Emulator {
-    /// Serves on a free port of 127.0.0.1, on the current tokio runtime; returns once accepting.
-    pub async fn start() -> std::io::Result<Emulator> {
-        Emulator::start_on(SocketAddr::from((Ipv4Addr::LOCALHOST, 0))).await
-    }
-
-    /// Serves on `addr` (port 0 picks a free one), on the current tokio runtime.
-    pub async fn start_on(addr: SocketAddr) -> std::io::Result<Emulator> {
-        let listener = TcpListener::bind(addr).await?;
-        let addr = listener.local_addr()?;
-        // Without NODELAY, small event frames wait on delayed ACKs and streams stutter.
-        let listener = listener.tap_io(|tcp| {
-            if let Err(error) = tcp.set_nodelay(true) {
-                tracing::warn!(%error, "bedrock emulator could not set TCP_NODELAY");
-            }
-        });
-        let shared = Arc::new(server::Shared::default());
-        let app = server::router(shared.clone());
-        let (shutdown, stopped) = oneshot::channel::<()>();
-        tokio::spawn(async move {
-            let serving = axum::serve(listener, app).with_graceful_shutdown(async {
-                // A dropped sender is a shutdown too.
-                let _ = stopped.await;
-            });
-            if let Err(error) = serving.await {
-                tracing::error!(%error, "bedrock emulator stopped");
-            }
-        });
-        Ok(Emulator { addr, shared, shutdown: Some(shutdown) })
-    }
-
-    pub fn addr(&self) -> SocketAddr {
-        self.addr
-    }
-
-    /// `http://127.0.0.1:PORT`, the value for the SDK's `endpoint_url`.
-    pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
-    }
-
-    /// Converse and ConverseStream requests received so far, whatever their outcome.
-    pub fn requests(&self) -> usize {
-        self.shared.requests.load(Ordering::SeqCst)
-    }
-
-    /// The last request's JSON body, with `modelId` (percent-decoded) and `operation`
-    /// (`converse` or `converse-stream`) added; a body that is not a JSON object is kept as a
-    /// string under `rawBody`.
-    pub fn last_request(&self) -> Option<Value> {
-        self.shared.last_request.lock().unwrap_or_else(|poison| poison.into_inner()).clone()
-    }
-
-    /// The emulator's routes with a state of their own, to mount in another server.
-    pub fn router() -> Router {
-        server::router(Arc::new(server::Shared::default()))
-    }
-}
-
-impl Drop for Emulator {
-    fn drop(&mut self) {
-        if let Some(shutdown) = self.shutdown.take() {
-            let _ = shutdown.send(());
-        }
-    }
-}
+pub use handle::Emulator;
+pub use queue::{Gate, Reply};

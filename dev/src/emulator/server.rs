@@ -15,6 +15,7 @@ use axum::{Json, Router};
 use serde_json::{Value, json};
 
 use super::faults::{self, BedrockError, ErrorKind, ThrottleOnce};
+use super::queue::{self, Queue};
 use super::{frames, script, validate};
 
 /// Bedrock accepts documents and images inline; leave room for them.
@@ -25,6 +26,7 @@ const BODY_LIMIT: usize = 25 * 1024 * 1024;
 pub(crate) struct Shared {
     pub(crate) requests: AtomicUsize,
     pub(crate) last_request: Mutex<Option<Value>>,
+    pub(crate) queue: Queue,
     throttle_once: ThrottleOnce,
 }
 
@@ -78,7 +80,11 @@ async fn invoke(State(shared): State<Arc<Shared>>, Path(rest): Path<String>, raw
     remember(&shared, model, operation, parsed.as_ref().ok(), &raw);
     tracing::debug!(model, operation = operation.name(), number, "bedrock emulator request");
 
-    let mut response = match respond(&shared, model, operation, parsed, &raw, started).await {
+    let outcome = match shared.queue.pop() {
+        Some((reply, gate)) => Ok(queue::respond(reply, gate)),
+        None => respond(&shared, model, operation, parsed, &raw, started).await,
+    };
+    let mut response = match outcome {
         Ok(response) => response,
         Err(error) => error.into_response(),
     };
