@@ -82,6 +82,14 @@ impl Emulator {
         self.shared.queue.push(reply)
     }
 
+    /// Makes the application inference profile `arn`
+    /// (`arn:aws:bedrock:REGION:ACCOUNT:application-inference-profile/ID`) stand for `model_id`:
+    /// calls naming it behave as calls to that model (tier, reasoning, native body included).
+    /// An application profile that is not registered is an invalid model identifier.
+    pub fn register_profile(&self, arn: &str, model_id: &str) {
+        self.shared.profiles.register(arn, model_id);
+    }
+
     /// The emulator's routes with a state of their own, to mount in another server.
     pub fn router() -> Router {
         server::router(Arc::new(server::Shared::default()))

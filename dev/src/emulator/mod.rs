@@ -13,9 +13,13 @@
 //! # Requests
 //!
 //! Model IDs may be percent-encoded in the path. Accepted: `^(?:(us|eu|apac|global)\.)?mistral\.[a-z0-9.\-]+(:\d+)?$`,
-//! or an ARN (`.../foundation-model/<id>`, `.../inference-profile/<id>`) ending in such an ID.
-//! Anything else is `400 ValidationException` "The provided model identifier is invalid.", on
-//! both operations, like the real service.
+//! or an ARN (`.../foundation-model/<id>`, `.../inference-profile/<id>`) ending in such an ID,
+//! or an application inference profile ARN (`arn:aws:bedrock:REGION:ACCOUNT:application-inference-profile/ID`)
+//! registered with [`Emulator::register_profile`], which then behaves as its model. Anything else
+//! is `400 ValidationException` "The provided model identifier is invalid.", on every operation,
+//! like the real service. What the script knows of a model comes from `shared::catalog` for the
+//! foundation model behind the id (profile prefixes and ARNs resolved): its tier (models the
+//! catalog does not know count as below `Large`), whether it reasons.
 //!
 //! Then, like Bedrock, before any generation (`400 ValidationException`): a body that is not JSON;
 //! `messages` missing or empty; a first message that is not `user`; two consecutive messages with
@@ -25,13 +29,22 @@
 //! `toolConfig`; `toolConfig.tools` empty (or `toolChoice` without tools, or naming an undefined
 //! tool, duplicate or malformed tool names); `inferenceConfig.temperature` or `topP` outside
 //! [0, 1], `maxTokens` < 1; `outputConfig.textFormat` of type `json_schema` whose
-//! `structure.jsonSchema.schema` is not a string holding a JSON schema object.
+//! `structure.jsonSchema.schema` is not a string holding a JSON schema object; a `reasoningContent`
+//! block outside an assistant message, or holding neither `reasoningText.text` nor
+//! `redactedContent`.
 //!
 //! # The scripted model
 //!
-//! Let T be the text of the last user message (its text blocks joined by spaces), with the
-//! directives (`[[...]]` tokens, listed below) removed and whitespace collapsed. The reply is:
+//! Let T be the text of the last user message (its text blocks joined by spaces, except blocks
+//! equal to `shared::model_choice::protocol::ESCALATION_INSTRUCTION`, which the model does not
+//! read), with the directives (`[[...]]` tokens, listed below) removed and whitespace collapsed.
+//! The reply is:
 //!
+//! 0. **Routing protocol.** A triage call (`outputConfig.textFormat` `json_schema` whose
+//!    `jsonSchema.name` is `TRIAGE_SCHEMA_NAME`) is answered `{"difficulty":"hard"}` when the last
+//!    user message holds `[[hard]]`, else `{"difficulty":"easy"}`. Else, when the last user message
+//!    holds the escalation instruction and `[[hard]]`, and the model's tier is below `Large`, the
+//!    reply is exactly `ESCALATION_MARKER` (`end_turn`).
 //! 1. **Tool results.** If the last user message holds `toolResult` blocks, the text
 //!    `Tool results: name=<tool> -> <content>; name=<tool> -> <content>` (tool name taken from the
 //!    matching `toolUse`; text content as is, `json` content as compact JSON, several content
@@ -64,48 +77,69 @@
 //!    distinct per call.
 //! 3. **Text.** Else `You said: <T>`, prefixed by `[system: <system text>] ` when there is a
 //!    system prompt, suffixed by ` (turn N)` when the conversation has N > 1 user messages.
-//!    `[[words:N]]` replaces the whole reply by exactly N words `word1 word2 ... wordN`. When
-//!    `outputConfig.textFormat.type` is `json_schema`, the text is instead a compact JSON value
-//!    generated from the schema (same rules as tool arguments), so it validates. Stop reason
+//!    `[[words:N]]` replaces the whole reply by exactly N words `word1 word2 ... wordN`. JSON
+//!    requests are answered with compact JSON instead: `outputConfig.textFormat` `json_schema` →
+//!    a value generated from the schema (same rules as tool arguments), so it validates; a system
+//!    block equal to `shared::convert::request::JSON_OBJECT_INSTRUCTION` → `{"answer": <the echo>}`
+//!    (the instruction left out of `[system: ...]`). With `[[broken-json]]`, a model below `Large`
+//!    sends that JSON without its last character (an unclosed object: not JSON). Stop reason
 //!    `end_turn`, or: `[[maxtokens]]` → `max_tokens`, `[[stop]]` → `stop_sequence`,
 //!    `[[guardrail]]` → `guardrail_intervened`, `[[context]]` → `model_context_window_exceeded`.
 //!    If `inferenceConfig.maxTokens` is below the reply's word count, the reply is cut to that
 //!    many words and the stop reason is `max_tokens`.
-//! 4. **Usage.** `inputTokens` = whitespace-separated words of the system prompt and every
-//!    message (text, tool inputs as compact JSON, tool results), at least 1; `outputTokens` = words
-//!    of the reply text, or for tool calls the words of each call's compact JSON arguments + 1;
+//! 4. **Reasoning.** A model whose catalog entry has `capabilities.reasoning` (Magistral) answers
+//!    with a first block `{"reasoningContent": {"reasoningText": {"text": "Thinking about: <T>"}}}`
+//!    (`Thinking about: the conversation` when T is empty), then the reply's blocks.
+//! 5. **Usage.** `inputTokens` = whitespace-separated words of the system prompt and every
+//!    message (text, escalation instruction and directives included, reasoning, tool inputs as
+//!    compact JSON, tool results), at least 1; `outputTokens` = words of the reply text and of the
+//!    reasoning, or for tool calls the words of each call's compact JSON arguments + 1;
 //!    `totalTokens` = the sum. `metrics.latencyMs` is the real time spent.
 //!
-//! ConverseStream sends the same reply as `messageStart`, then per text block one
-//! `contentBlockDelta` per word (leading space kept: `"You"`, `" said:"`, ...) and
-//! `contentBlockStop`; per tool call `contentBlockStart` (`toolUseId`, `name`), `contentBlockDelta`s
-//! holding 6 to 10 character fragments of the arguments' JSON, `contentBlockStop`; then
-//! `messageStop` and `metadata` (usage, metrics). Every event carries a `p` padding field as
-//! the real service's do.
+//! ConverseStream sends the same reply as `messageStart`, then per reasoning block one
+//! `contentBlockDelta` `{"reasoningContent": {"text": piece}}` per word, per text block one
+//! `contentBlockDelta` per word (leading space kept: `"You"`, `" said:"`, ...), each block closed
+//! by `contentBlockStop`; per tool call `contentBlockStart` (`toolUseId`, `name`),
+//! `contentBlockDelta`s holding 6 to 10 character fragments of the arguments' JSON,
+//! `contentBlockStop`; then `messageStop` and `metadata` (usage, metrics). Every event carries a
+//! `p` padding field as the real service's do.
 //!
-//! # Fault and timing directives
+//! # Directives
 //!
-//! Read from the last user message's text; removed from the echoed text.
+//! Read from the last user message's text (`then`/`loop`: the first user message's); removed
+//! from the text the model reads. Effects apply to every operation unless said.
 //!
-//! | directive | effect (both operations unless said) |
+//! | directive | effect |
 //! | --- | --- |
-//! | `[[fault:throttle]]` | 429 `ThrottlingException` |
-//! | `[[fault:throttle_once]]` | 429 the first time this exact body arrives; a retry of it succeeds |
-//! | `[[fault:validation]]` | 400 `ValidationException` |
-//! | `[[fault:access_denied]]` | 403 `AccessDeniedException` |
-//! | `[[fault:not_found]]` | 404 `ResourceNotFoundException` |
-//! | `[[fault:model_timeout]]` | 408 `ModelTimeoutException` |
-//! | `[[fault:model_error]]` | 424 `ModelErrorException` |
-//! | `[[fault:not_ready]]` | 429 `ModelNotReadyException` |
-//! | `[[fault:quota]]` | 400 `ServiceQuotaExceededException` |
-//! | `[[fault:internal]]` | 500 `InternalServerException` |
-//! | `[[fault:unavailable]]` | 503 `ServiceUnavailableException` |
+//! | `[[call:NAME]]`, `[[call:NAME {json}]]` | call tool NAME (with these arguments): rule 2 |
+//! | `[[then:NAME ...]]`, `[[loop:NAME ...]]` | tool calls after the first / every tool-result turn: rule 1 |
+//! | `[[words:N]]` | the reply is `word1 ... wordN` |
+//! | `[[maxtokens]]`, `[[stop]]`, `[[guardrail]]`, `[[context]]` | stop reason `max_tokens`, `stop_sequence`, `guardrail_intervened`, `model_context_window_exceeded` |
+//! | `[[hard]]` | with the escalation instruction, a model below `Large` answers `ESCALATION_MARKER`; a triage call answers `hard` (rule 0) |
+//! | `[[broken-json]]` | a model below `Large` answers a JSON request with JSON that does not parse (rule 3) |
+//! | `[[fault:NAME]]` | the HTTP error NAME (table below), whatever the model |
+//! | `[[fault:NAME@MODEL]]` | the same, only when the call's foundation model is MODEL: an alias (`mistral-small`, per `shared::catalog::by_name`), a model or profile id or an ARN; other models answer normally |
 //! | `[[slow:MS]]` | wait MS milliseconds before the response headers (slow first byte) |
-//! | `[[delay:MS]]` | ConverseStream: wait MS milliseconds between consecutive events |
-//! | `[[midstream:TYPE]]` | ConverseStream: after `messageStart` and the first two deltas, an exception frame of `:exception-type` TYPE (`throttlingException`, `modelStreamErrorException`, `internalServerException`, `serviceUnavailableException`, `validationException`; or the aliases `throttle`, `model_error`, `internal`, `unavailable`, `validation`), then the body ends. Ignored by Converse. |
+//! | `[[delay:MS]]` | streams: wait MS milliseconds between consecutive frames |
+//! | `[[midstream:TYPE]]` | streams: after the first frame and two deltas (or before the stop, if fewer), an exception frame of `:exception-type` TYPE (`throttlingException`, `modelStreamErrorException`, `internalServerException`, `serviceUnavailableException`, `validationException`; or the aliases `throttle`, `model_error`, `internal`, `unavailable`, `validation`), then the body ends. Ignored by Converse. |
 //!
-//! Faults are applied after validation and after `[[slow:MS]]`. Every error has the header
-//! `x-amzn-ErrorType: <Name>` and the body `{"message": "..."}`.
+//! | fault NAME | error |
+//! | --- | --- |
+//! | `throttle` | 429 `ThrottlingException` |
+//! | `throttle_once` | 429 the first time this exact body arrives; a retry of it succeeds |
+//! | `validation` | 400 `ValidationException` |
+//! | `access_denied` | 403 `AccessDeniedException` |
+//! | `not_found` | 404 `ResourceNotFoundException` |
+//! | `model_timeout` | 408 `ModelTimeoutException` |
+//! | `model_error` | 424 `ModelErrorException` |
+//! | `not_ready` | 429 `ModelNotReadyException` |
+//! | `quota` | 400 `ServiceQuotaExceededException` |
+//! | `internal` | 500 `InternalServerException` |
+//! | `unavailable` | 503 `ServiceUnavailableException` |
+//!
+//! Faults are applied after validation and after `[[slow:MS]]`; with several faults for the
+//! call's model, the last one applies. Every error has the header `x-amzn-ErrorType: <Name>` and
+//! the body `{"message": "..."}`.
 //!
 //! # Queued replies
 //!
@@ -140,6 +174,7 @@
 pub mod faults;
 pub mod frames;
 mod handle;
+pub mod models;
 mod queue;
 pub mod script;
 mod server;

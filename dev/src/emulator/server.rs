@@ -15,6 +15,7 @@ use axum::{Json, Router};
 use serde_json::{Value, json};
 
 use super::faults::{self, BedrockError, ErrorKind, ThrottleOnce};
+use super::models::{self, Profiles};
 use super::queue::{self, Queue};
 use super::{frames, script, validate};
 
@@ -27,6 +28,7 @@ pub(crate) struct Shared {
     pub(crate) requests: AtomicUsize,
     pub(crate) last_request: Mutex<Option<Value>>,
     pub(crate) queue: Queue,
+    pub(crate) profiles: Profiles,
     throttle_once: ThrottleOnce,
 }
 
@@ -120,7 +122,7 @@ async fn respond(
     raw: &[u8],
     started: Instant,
 ) -> Result<Response, BedrockError> {
-    validate::model_id(model)?;
+    let model = models::resolve(model, &shared.profiles)?;
     let body = parsed.map_err(|error| {
         BedrockError::validation(format!(
             "Malformed input request: the body is not valid JSON ({error}). Reformat your input and try again."
@@ -128,7 +130,7 @@ async fn respond(
     })?;
     validate::request(&body)?;
 
-    let controls = script::controls(&body);
+    let controls = script::controls(&body, &model);
     if let Some(ms) = controls.slow_ms {
         tokio::time::sleep(Duration::from_millis(ms)).await;
     }
@@ -142,7 +144,7 @@ async fn respond(
         }
     }
 
-    let reply = script::answer(&body);
+    let reply = script::answer(&body, &model);
     Ok(match operation {
         Operation::Converse => Json(reply.converse_json(elapsed_ms(started))).into_response(),
         Operation::ConverseStream => stream(reply, controls, started),

@@ -6,8 +6,14 @@ use serde_json::{Value, json};
 /// One block of the assistant message.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Block {
+    /// What a reasoning model thinks before it answers (Converse `reasoningContent`).
+    Reasoning(String),
     Text(String),
-    ToolUse { id: String, name: String, input: Value },
+    ToolUse {
+        id: String,
+        name: String,
+        input: Value,
+    },
 }
 
 /// What the model answers.
@@ -17,6 +23,10 @@ pub struct Answer {
     pub stop_reason: &'static str,
     pub input_tokens: u64,
     pub output_tokens: u64,
+    /// With a guardrail configured: `NONE` or `INTERVENED` (InvokeModel reports it).
+    pub guardrail_action: Option<&'static str>,
+    /// With a guardrail trace asked for: the `trace` object (`{"guardrail": ...}`).
+    pub trace: Option<Value>,
 }
 
 impl Answer {
@@ -26,18 +36,31 @@ impl Answer {
             .content
             .iter()
             .map(|block| match block {
+                Block::Reasoning(text) => json!({ "reasoningContent": { "reasoningText": { "text": text } } }),
                 Block::Text(text) => json!({ "text": text }),
                 Block::ToolUse { id, name, input } => {
                     json!({ "toolUse": { "toolUseId": id, "name": name, "input": input } })
                 }
             })
             .collect();
-        json!({
+        let mut body = json!({
             "output": { "message": { "role": "assistant", "content": content } },
             "stopReason": self.stop_reason,
             "usage": self.usage_json(),
             "metrics": { "latencyMs": latency_ms },
-        })
+        });
+        if let Some(trace) = &self.trace {
+            body["trace"] = trace.clone();
+        }
+        body
+    }
+
+    /// The text blocks, concatenated: what a client shows as the answer.
+    pub fn text(&self) -> String {
+        self.content
+            .iter()
+            .filter_map(|block| if let Block::Text(text) = block { Some(text.as_str()) } else { None })
+            .collect()
     }
 
     /// The ConverseStream events up to and including `messageStop`, as (event type, payload).
@@ -46,6 +69,14 @@ impl Answer {
         let mut events = vec![("messageStart", json!({ "role": "assistant" }))];
         for (index, block) in self.content.iter().enumerate() {
             match block {
+                Block::Reasoning(text) => {
+                    for piece in word_pieces(text) {
+                        events.push((
+                            "contentBlockDelta",
+                            json!({ "contentBlockIndex": index, "delta": { "reasoningContent": { "text": piece } } }),
+                        ));
+                    }
+                }
                 Block::Text(text) => {
                     for piece in word_pieces(text) {
                         events.push((
@@ -80,9 +111,13 @@ impl Answer {
         events
     }
 
-    /// The last ConverseStream event: usage and latency.
+    /// The last ConverseStream event: usage and latency (and the trace, when there is one).
     pub fn metadata_json(&self, latency_ms: u64) -> Value {
-        json!({ "usage": self.usage_json(), "metrics": { "latencyMs": latency_ms } })
+        let mut metadata = json!({ "usage": self.usage_json(), "metrics": { "latencyMs": latency_ms } });
+        if let Some(trace) = &self.trace {
+            metadata["trace"] = trace.clone();
+        }
+        metadata
     }
 
     fn usage_json(&self) -> Value {

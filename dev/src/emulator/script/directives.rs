@@ -3,21 +3,40 @@
 
 use serde_json::Value;
 
+use crate::emulator::models::ModelTraits;
+
 /// A `[[...]]` token in a user message.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Directive {
-    Call { name: String, args: Option<Value> },
-    Then { name: String, args: Option<Value> },
-    Loop { name: String, args: Option<Value> },
+    Call {
+        name: String,
+        args: Option<Value>,
+    },
+    Then {
+        name: String,
+        args: Option<Value>,
+    },
+    Loop {
+        name: String,
+        args: Option<Value>,
+    },
     Words(usize),
     MaxTokens,
     Stop,
     Guardrail,
     Context,
     Fault(String),
+    /// `[[fault:NAME@MODEL]]`: the fault, for calls to MODEL only.
+    FaultOn {
+        name: String,
+        model: String,
+    },
     Slow(u64),
     Delay(u64),
     Midstream(String),
+    Hard,
+    BrokenJson,
+    Intervene,
 }
 
 /// User text with its directives taken out.
@@ -56,7 +75,7 @@ const MAX_WORDS: u64 = 100_000;
 
 /// Parses what follows `[[`; returns the directive and the bytes used, closing `]]` included.
 fn parse_directive(input: &str) -> Option<(Directive, usize)> {
-    let keyword_len = input.find(|c: char| !c.is_ascii_alphanumeric() && c != '_').unwrap_or(input.len());
+    let keyword_len = input.find(|c: char| !c.is_ascii_alphanumeric() && c != '_' && c != '-').unwrap_or(input.len());
     let keyword = &input[..keyword_len];
     let after = &input[keyword_len..];
     let simple = match keyword {
@@ -64,6 +83,9 @@ fn parse_directive(input: &str) -> Option<(Directive, usize)> {
         "stop" => Some(Directive::Stop),
         "guardrail" => Some(Directive::Guardrail),
         "context" => Some(Directive::Context),
+        "hard" => Some(Directive::Hard),
+        "broken-json" => Some(Directive::BrokenJson),
+        "intervene" => Some(Directive::Intervene),
         _ => None,
     };
     if let Some(directive) = simple {
@@ -83,7 +105,17 @@ fn parse_directive(input: &str) -> Option<(Directive, usize)> {
         "words" => Directive::Words(usize::try_from(number()?.min(MAX_WORDS)).ok()?),
         "slow" => Directive::Slow(number()?),
         "delay" => Directive::Delay(number()?),
-        "fault" => Directive::Fault(word.to_owned()),
+        "fault" => match tail.strip_prefix('@') {
+            Some(scoped) => {
+                let model_len = scoped.find(|c: char| c.is_whitespace() || c == ']').unwrap_or(scoped.len());
+                if model_len == 0 {
+                    return None;
+                }
+                used += 1 + model_len;
+                Directive::FaultOn { name: word.to_owned(), model: scoped[..model_len].to_owned() }
+            }
+            None => Directive::Fault(word.to_owned()),
+        },
         "midstream" => Directive::Midstream(word.to_owned()),
         "call" | "then" | "loop" => {
             let trimmed = tail.trim_start();
@@ -110,18 +142,24 @@ fn parse_directive(input: &str) -> Option<(Directive, usize)> {
 /// The per-request controls a test puts in the last user message.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Controls {
+    /// The fault that applies to this call's model (the last one given, when several do).
     pub fault: Option<String>,
     pub slow_ms: Option<u64>,
     pub delay_ms: Option<u64>,
     pub midstream: Option<String>,
+    /// A configured guardrail intervenes.
+    pub intervene: bool,
 }
 
-/// Reads the fault and timing directives of the last user message.
-pub fn controls(body: &Value) -> Controls {
+/// Reads the fault, timing and guardrail directives of the last user message, for a call to
+/// `model`.
+pub fn controls(body: &Value, model: &ModelTraits) -> Controls {
     let mut controls = Controls::default();
     for directive in super::last_user(body).directives {
         match directive {
             Directive::Fault(name) => controls.fault = Some(name),
+            Directive::FaultOn { name, model: named } if model.is_named_by(&named) => controls.fault = Some(name),
+            Directive::Intervene => controls.intervene = true,
             Directive::Slow(ms) => controls.slow_ms = Some(ms),
             Directive::Delay(ms) => controls.delay_ms = Some(ms),
             Directive::Midstream(kind) => controls.midstream = Some(kind),
@@ -148,5 +186,28 @@ mod tests {
                 Directive::Fault("throttle".into()),
             ]
         );
+    }
+
+    #[test]
+    fn faults_can_name_the_model_they_apply_to() {
+        let parsed = parse("go [[fault:throttle@mistral-small]] [[fault:internal@us.mistral.x-v1:0]] [[broken-json]]");
+        assert_eq!(parsed.text, "go");
+        assert_eq!(
+            parsed.directives,
+            vec![
+                Directive::FaultOn { name: "throttle".into(), model: "mistral-small".into() },
+                Directive::FaultOn { name: "internal".into(), model: "us.mistral.x-v1:0".into() },
+                Directive::BrokenJson,
+            ]
+        );
+        let body = |text: &str| json!({ "messages": [{ "role": "user", "content": [{ "text": text }] }] });
+        let small = ModelTraits::of("mistral.mistral-small-2402-v1:0");
+        let large = ModelTraits::of("mistral.mistral-large-2407-v1:0");
+        let scoped = body("hi [[fault:throttle@mistral-small]]");
+        assert_eq!(controls(&scoped, &small).fault.as_deref(), Some("throttle"));
+        assert_eq!(controls(&scoped, &large).fault, None);
+        let plain = body("hi [[fault:unavailable]] [[intervene]]");
+        assert_eq!(controls(&plain, &large).fault.as_deref(), Some("unavailable"));
+        assert!(controls(&plain, &large).intervene);
     }
 }

@@ -107,6 +107,7 @@ pub fn tool_use_id(conversation_len: usize, block_index: usize, name: &str) -> S
 mod tests {
     use serde_json::{Value, json};
 
+    use crate::emulator::models::ModelTraits;
     use crate::emulator::script::{Block, answer};
 
     fn user(text: &str) -> Value {
@@ -128,7 +129,7 @@ mod tests {
                 { "toolSpec": { "name": "get_weather", "inputSchema": { "json": {} } } }
             ]}
         });
-        let answer = answer(&body);
+        let answer = answer(&body, &ModelTraits::of("mistral.mistral-large-2407-v1:0"));
         assert_eq!(answer.stop_reason, "tool_use");
         let calls: Vec<_> = answer
             .content

@@ -73,6 +73,7 @@ pub fn tool_results_text(results: &[ToolResult]) -> String {
 mod tests {
     use serde_json::{Value, json};
 
+    use crate::emulator::models::ModelTraits;
     use crate::emulator::script::{Block, answer};
 
     fn user(text: &str) -> Value {
@@ -95,7 +96,7 @@ mod tests {
             ],
             "toolConfig": { "tools": [] }
         });
-        let answer = answer(&body);
+        let answer = answer(&body, &ModelTraits::of("mistral.mistral-large-2407-v1:0"));
         assert_eq!(
             answer.content,
             [Block::Text(r#"Tool results: name=status -> {"s":"paid"}; name=date -> error: boom"#.into())]

@@ -18,6 +18,26 @@ fn tool_use_ids(message: &Value, kind: &str) -> Vec<String> {
     blocks(message, kind).into_iter().map(|block| block["toolUseId"].as_str().unwrap_or_default().to_owned()).collect()
 }
 
+/// `reasoningContent` blocks: only in assistant messages (a model's earlier thinking sent
+/// back), and holding `reasoningText.text` or `redactedContent`.
+fn reasoning(message: &Value, index: usize) -> Result<(), BedrockError> {
+    for block in blocks(message, "reasoningContent") {
+        if message["role"] != "assistant" {
+            return invalid(format!(
+                "messages.{index}.content holds a reasoningContent block, but only assistant messages can carry reasoning."
+            ));
+        }
+        let text = block["reasoningText"]["text"].is_string();
+        let redacted = block["redactedContent"].is_string();
+        if text == redacted {
+            return invalid(format!(
+                "The reasoningContent block at messages.{index}.content must hold exactly one of reasoningText (with a text field) or redactedContent."
+            ));
+        }
+    }
+    Ok(())
+}
+
 pub(super) fn messages(body: &Value) -> Result<(), BedrockError> {
     let messages = match &body["messages"] {
         Value::Null => {
@@ -51,6 +71,7 @@ pub(super) fn messages(body: &Value) -> Result<(), BedrockError> {
             return invalid(ALTERNATE_ROLES);
         }
 
+        reasoning(message, index)?;
         let results = tool_use_ids(message, "toolResult");
         let calls = tool_use_ids(message, "toolUse");
         uses_tools |= !results.is_empty() || !calls.is_empty();
@@ -129,5 +150,17 @@ mod tests {
         );
         assert!(message_of(json!({ "messages": [first, call, right] })).contains("toolConfig"));
         assert!(request(&json!({ "messages": [first, call, right], "toolConfig": tools })).is_ok());
+    }
+
+    #[test]
+    fn reasoning_is_accepted_from_the_assistant_only() {
+        let user = |content: Value| json!({ "role": "user", "content": content });
+        let thought = json!({ "reasoningContent": { "reasoningText": { "text": "Hmm." } } });
+        let assistant = json!({ "role": "assistant", "content": [thought, { "text": "Paris." }] });
+        let question = user(json!([{ "text": "Capital?" }]));
+        assert!(request(&json!({ "messages": [question, assistant, question] })).is_ok());
+        assert!(message_of(json!({ "messages": [user(json!([thought]))] })).contains("only assistant messages"));
+        let empty = json!({ "role": "assistant", "content": [{ "reasoningContent": {} }] });
+        assert!(message_of(json!({ "messages": [question, empty, question] })).contains("exactly one of"));
     }
 }
