@@ -1,7 +1,8 @@
 //! A Bedrock Runtime look-alike on loopback, for tests and local development: `POST
-//! /model/{modelId}/converse` and `/converse-stream` with the real wire format (JSON replies,
-//! CRC-checked `application/vnd.amazon.eventstream` frames, `x-amzn-ErrorType` errors), so the
-//! real `aws-sdk-bedrockruntime` client can be pointed at it (`endpoint_url(emulator.url())`).
+//! /model/{modelId}/converse`, `/converse-stream`, `/invoke` and `/invoke-with-response-stream`
+//! (Mistral's native bodies) with the real wire format (JSON replies, CRC-checked
+//! `application/vnd.amazon.eventstream` frames, `x-amzn-ErrorType` errors), so the real
+//! `aws-sdk-bedrockruntime` client (or boto3) can be pointed at it (`endpoint_url(emulator.url())`).
 //!
 //! ```no_run
 //! # async fn example() -> std::io::Result<()> {
@@ -117,6 +118,7 @@
 //! | `[[maxtokens]]`, `[[stop]]`, `[[guardrail]]`, `[[context]]` | stop reason `max_tokens`, `stop_sequence`, `guardrail_intervened`, `model_context_window_exceeded` |
 //! | `[[hard]]` | with the escalation instruction, a model below `Large` answers `ESCALATION_MARKER`; a triage call answers `hard` (rule 0) |
 //! | `[[broken-json]]` | a model below `Large` answers a JSON request with JSON that does not parse (rule 3) |
+//! | `[[intervene]]` | with a guardrail configured: the guardrail intervenes (see Guardrails); without one, nothing |
 //! | `[[fault:NAME]]` | the HTTP error NAME (table below), whatever the model |
 //! | `[[fault:NAME@MODEL]]` | the same, only when the call's foundation model is MODEL: an alias (`mistral-small`, per `shared::catalog::by_name`), a model or profile id or an ARN; other models answer normally |
 //! | `[[slow:MS]]` | wait MS milliseconds before the response headers (slow first byte) |
@@ -140,6 +142,56 @@
 //! Faults are applied after validation and after `[[slow:MS]]`; with several faults for the
 //! call's model, the last one applies. Every error has the header `x-amzn-ErrorType: <Name>` and
 //! the body `{"message": "..."}`.
+//!
+//! # Formats
+//!
+//! | operation / format | request | answer |
+//! | --- | --- | --- |
+//! | Converse | Converse JSON (`messages`, `system`, `inferenceConfig`, `toolConfig`, `outputConfig`, `guardrailConfig`) | `{"output": {"message": {"role", "content": [reasoningContent?, text \| toolUse...]}}, "stopReason", "usage", "metrics", "trace"?}` |
+//! | ConverseStream | the same, `guardrailConfig` may add `streamProcessingMode` | events `messageStart`, `contentBlockStart`?, `contentBlockDelta`, `contentBlockStop`, `messageStop`, `metadata` (`usage`, `metrics`, `trace`?) |
+//! | InvokeModel, chat body | `{"messages": [{"role": system\|user\|assistant\|tool, "content", "tool_calls"?, "tool_call_id"?}], "tools"?, "tool_choice"?, "max_tokens"?, "temperature"?, "top_p"?, "response_format"?}` | `{"id", "object": "chat.completion", "created", "model", "choices": [{"index": 0, "message": {"role", "content", "tool_calls"?}, "stop_reason"}], "usage"}` |
+//! | InvokeModel, text body | `{"prompt": "<s>[INST] ... [/INST]", "max_tokens"?, "stop"?, "temperature"?, "top_p"?, "top_k"?}` | `{"outputs": [{"text", "stop_reason"}]}` |
+//! | InvokeModelWithResponseStream | either body | `chunk` events, payload `{"bytes": base64(JSON)}`: chat `{"choices": [{"index": 0, "message": {"role", "content": piece}, "stop_reason": null}]}`, text `{"outputs": [{"text": piece, "stop_reason": null}]}`; the last with `stop_reason` and `amazon-bedrock-invocationMetrics` |
+//! | guardrail, Converse(Stream) | `guardrailConfig` `{guardrailIdentifier, guardrailVersion, trace?}` | see Guardrails |
+//! | guardrail, Invoke* | headers `X-Amzn-Bedrock-GuardrailIdentifier`, `-GuardrailVersion`, `-Trace` | top-level `amazon-bedrock-guardrailAction` (`NONE`/`INTERVENED`), `amazon-bedrock-trace`? (the last chunk of a stream) |
+//! | errors | — | HTTP status, `x-amzn-ErrorType`, `{"message"}`; in streams, exception frames |
+//!
+//! InvokeModel answers `content-type: application/json` with `x-amzn-bedrock-input-token-count`,
+//! `x-amzn-bedrock-output-token-count` and `x-amzn-bedrock-invocation-latency`; the stream answers
+//! `application/vnd.amazon.eventstream` with `x-amzn-bedrock-content-type: application/json`. The
+//! native bodies, their checks and their mapping to the script are detailed in `native/mod.rs`.
+//! `last_request()` reports the operation as `converse`, `converse-stream`, `invoke` or
+//! `invoke-with-response-stream`, and InvokeModel's guardrail headers under `guardrailConfig`.
+//!
+//! # Guardrails
+//!
+//! `guardrailConfig` is checked like Bedrock: `guardrailIdentifier` `[a-z0-9]+` or a guardrail ARN
+//! (`arn:aws(-*)?:bedrock:REGION:ACCOUNT:guardrail/ID`), `guardrailVersion` `DRAFT` or 1 to
+//! 99999999, `trace` `enabled`/`disabled`/`enabled_full`, `streamProcessingMode` `sync`/`async` and
+//! only on ConverseStream (InvokeModel: both headers or neither, trace `ENABLED`/`DISABLED`/
+//! `ENABLED_FULL`). With `[[intervene]]` the configured guardrail intervenes on the output: the
+//! content becomes one text block [`guardrail::BLOCKED_MESSAGE`] ("Sorry, the model cannot answer
+//! this question."), `stopReason: guardrail_intervened` (native: `stop_reason` `stop`, action
+//! `INTERVENED`), usage still counting what the model wrote; streams send the message as one
+//! delta or chunk. With a trace, `trace.guardrail` holds `inputAssessment` and
+//! `outputAssessments` keyed by the guardrail id (content-policy filters and
+//! `invocationMetrics`), `actionReason`, and after an intervention `modelOutput` (the blocked
+//! text) and a `VIOLENCE` filter with action `BLOCKED`; `enabled_full` also lists the filters
+//! that detected nothing.
+//!
+//! # Assumptions where AWS is silent
+//!
+//! - The native chat body accepts `response_format` (`text`, `json_object`, `json_schema` with a
+//!   `schema` object) as Mistral's own API does; `json_object` is read as a schema `{"type":
+//!   "object"}` named `json_object` (the answer is `{}`), as the gateway maps it for Converse.
+//! - Native bodies refuse keys AWS does not list (`extraneous key [x] is not permitted`), except
+//!   `amazon-bedrock-guardrailConfig`; `top_k` is 1 to 200; native answers carry no reasoning.
+//! - A body with neither `messages` nor `prompt` is checked as the model's chat body when it takes
+//!   one. Native tool-call ids are 9 letters/digits, as Mistral's; `tool_call_id` must name a
+//!   tool call of an earlier assistant message.
+//! - The escalation instruction may end a native turn's text (it has no blocks to come in).
+//! - Stream chunks of InvokeModelWithResponseStream carry no `p` padding; `created` is the clock,
+//!   `model` the foundation-model id.
 //!
 //! # Queued replies
 //!
@@ -171,13 +223,17 @@
 //! # Ok(()) }
 //! ```
 
+mod converse;
 pub mod faults;
 pub mod frames;
+pub mod guardrail;
 mod handle;
 pub mod models;
+mod native;
 mod queue;
 pub mod script;
 mod server;
+mod streaming;
 pub mod validate;
 
 pub use handle::Emulator;

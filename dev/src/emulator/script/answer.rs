@@ -78,7 +78,13 @@ impl Answer {
                     }
                 }
                 Block::Text(text) => {
-                    for piece in word_pieces(text) {
+                    // A guardrail sends its blocked message whole, not word by word.
+                    let pieces = if self.guardrail_action == Some("INTERVENED") {
+                        vec![text.as_str()]
+                    } else {
+                        word_pieces(text)
+                    };
+                    for piece in pieces {
                         events.push((
                             "contentBlockDelta",
                             json!({ "contentBlockIndex": index, "delta": { "text": piece } }),

@@ -171,6 +171,11 @@ fn messages(body: &Value) -> &[Value] {
     body["messages"].as_array().map_or(&[], Vec::as_slice)
 }
 
+/// The text the model reads of the last user message (what a guardrail assesses).
+pub fn prompt(body: &Value) -> String {
+    last_user(body).text
+}
+
 fn last_user_message(body: &Value) -> Option<&Value> {
     messages(body).iter().rev().find(|m| m["role"] == "user")
 }
