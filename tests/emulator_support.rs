@@ -134,3 +134,45 @@ pub async fn read_stream(
     }
     Ok(streamed)
 }
+
+/// An InvokeModel call's decoded JSON body.
+pub async fn invoke(client: &Client, model: &str, body: &Value) -> Value {
+    let output = client
+        .invoke_model()
+        .model_id(model)
+        .content_type("application/json")
+        .body(aws_smithy_types::Blob::new(body.to_string()))
+        .send()
+        .await
+        .unwrap_or_else(|error| panic!("{model}: {:?}", error.into_service_error()));
+    assert_eq!(output.content_type(), "application/json");
+    serde_json::from_slice(output.body().as_ref()).unwrap()
+}
+
+/// The decoded JSON of every `chunk` of an InvokeModelWithResponseStream, or the error that
+/// ended the stream (with the chunks before it).
+pub async fn invoke_stream(
+    client: &Client,
+    model: &str,
+    body: &Value,
+) -> (Vec<Value>, Option<aws_sdk_bedrockruntime::types::error::ResponseStreamError>) {
+    let output = client
+        .invoke_model_with_response_stream()
+        .model_id(model)
+        .body(aws_smithy_types::Blob::new(body.to_string()))
+        .send()
+        .await
+        .unwrap_or_else(|error| panic!("{model}: {:?}", error.into_service_error()));
+    let mut stream = output.body;
+    let mut chunks = Vec::new();
+    loop {
+        match stream.recv().await {
+            Ok(Some(aws_sdk_bedrockruntime::types::ResponseStream::Chunk(part))) => {
+                chunks.push(serde_json::from_slice(part.bytes().unwrap().as_ref()).unwrap());
+            }
+            Ok(Some(other)) => panic!("unexpected event {other:?}"),
+            Ok(None) => return (chunks, None),
+            Err(error) => return (chunks, Some(error.into_service_error())),
+        }
+    }
+}
