@@ -68,8 +68,9 @@ impl Emulator {
     }
 
     /// The last request's JSON body, with `modelId` (percent-decoded) and `operation` (`converse`,
-    /// `converse-stream`, `invoke` or `invoke-with-response-stream`) added; a body that is not a
-    /// JSON object is kept as a string under `rawBody`.
+    /// `converse-stream`, `invoke` or `invoke-with-response-stream`) added, and for InvokeModel the
+    /// guardrail headers as `guardrailConfig` (`guardrailIdentifier`, `guardrailVersion`,
+    /// `trace`); a body that is not a JSON object is kept as a string under `rawBody`.
     pub fn last_request(&self) -> Option<Value> {
         self.shared.last_request.lock().unwrap_or_else(|poison| poison.into_inner()).clone()
     }

@@ -123,7 +123,7 @@
 //! | `[[fault:NAME@MODEL]]` | the same, only when the call's foundation model is MODEL: an alias (`mistral-small`, per `shared::catalog::by_name`), a model or profile id or an ARN; other models answer normally |
 //! | `[[slow:MS]]` | wait MS milliseconds before the response headers (slow first byte) |
 //! | `[[delay:MS]]` | streams: wait MS milliseconds between consecutive frames |
-//! | `[[midstream:TYPE]]` | streams: after the first frame and two deltas (or before the stop, if fewer), an exception frame of `:exception-type` TYPE (`throttlingException`, `modelStreamErrorException`, `internalServerException`, `serviceUnavailableException`, `validationException`; or the aliases `throttle`, `model_error`, `internal`, `unavailable`, `validation`), then the body ends. Ignored by Converse. |
+//! | `[[midstream:TYPE]]` | streams: after the first two deltas (ConverseStream: after `messageStart` and two deltas; native: two chunks), or before the stop if there are fewer, an exception frame of `:exception-type` TYPE (`throttlingException`, `modelStreamErrorException`, `internalServerException`, `serviceUnavailableException`, `validationException`; or the aliases `throttle`, `model_error`, `internal`, `unavailable`, `validation`), then the body ends. Ignored by Converse. |
 //!
 //! | fault NAME | error |
 //! | --- | --- |

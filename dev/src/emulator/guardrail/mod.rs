@@ -3,12 +3,12 @@
 //! guardrail does to an answer: nothing, or with `[[intervene]]`, the blocked message in place of
 //! the output; with a trace asked for, the assessment (in `assessment.rs`).
 
+mod assessment;
+
 use axum::http::HeaderMap;
 use serde_json::Value;
 
 use super::faults::BedrockError;
-
-mod assessment;
 
 /// What the emulator's guardrail answers in place of blocked output: the default blocked
 /// message of a guardrail created in the Bedrock console.

@@ -88,3 +88,36 @@ pub fn output_schema(body: &Value) -> Option<Value> {
     }
     serde_json::from_str(format["structure"]["jsonSchema"]["schema"].as_str()?).ok()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn generated_values_satisfy_their_schema() {
+        let schema = json!({
+            "type": "object",
+            "properties": {
+                "order_id": { "type": "string" },
+                "size": { "enum": ["small", "large"] },
+                "count": { "type": "integer", "minimum": 3, "maximum": 9 },
+                "tags": { "type": "array", "minItems": 2, "items": { "type": "boolean" } },
+                "address": { "$ref": "#/$defs/address" },
+                "note": { "anyOf": [{ "type": "null" }, { "type": "string" }] }
+            },
+            "$defs": { "address": { "type": "object", "properties": { "city": { "type": "string" } } } }
+        });
+        assert_eq!(
+            generate(&schema, &schema, None, identifier_in("Where is order AB123?"), 0),
+            json!({
+                "order_id": "AB123",
+                "size": "small",
+                "count": 3,
+                "tags": [true, true],
+                "address": { "city": "example" },
+                "note": "example"
+            })
+        );
+        assert_eq!(identifier_in("no id here"), None);
+    }
+}
