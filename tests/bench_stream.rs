@@ -1,7 +1,7 @@
 //! What the stream function adds between Bedrock and the caller, measured over real loopback
-//! HTTP with the real SDK: a scripted Bedrock (real event-stream frames from the emulator's
-//! encoder) → `aws-sdk-bedrockruntime` → the stream route (chunk mapping, SSE framing) →
-//! an HTTP client. Prints:
+//! HTTP with the real SDK: the Bedrock emulator playing queued event-stream frames (encoded one
+//! by one as they are sent) → `aws-sdk-bedrockruntime` → the stream route (chunk mapping, SSE
+//! framing) → an HTTP client. Prints:
 //! - first-event latency: from the moment Bedrock's first event is handed to its HTTP server to
 //!   the first SSE byte at the client, p50/p99;
 //! - throughput for long answers (2,000 and 20,000 deltas), over HTTP and for the mapping alone,
@@ -22,9 +22,10 @@ use std::time::{Duration, Instant};
 use aws_sdk_bedrockruntime::types::{
     ContentBlockDelta, ContentBlockDeltaEvent, ConversationRole, ConverseStreamOutput, MessageStartEvent,
 };
+use dev::emulator::{Emulator, Reply};
 use shared::convert::response::Envelope;
 use shared::stream::{ChunkMapper, sse};
-use support::{Script, ScriptedBedrock, config, serve_stream_routes, stream_request, text_frames, word_frames};
+use support::{config, serve_stream_routes, stream_request, text_frames, word_frames};
 
 const LATENCY_ROUNDS: usize = 1000;
 const LATENCY_WARMUP: usize = 100;
@@ -122,8 +123,8 @@ struct Run {
     peak_heap: usize,
 }
 
-async fn long_answer(client: &reqwest::Client, url: &str, bedrock: &ScriptedBedrock, deltas: usize) -> Run {
-    bedrock.push(Script::Stream { frames: word_frames(deltas), hold_at: usize::MAX });
+async fn long_answer(client: &reqwest::Client, url: &str, bedrock: &Emulator, deltas: usize) -> Run {
+    bedrock.enqueue(Reply::frames(word_frames(deltas)));
     let body = stream_request("mistral-large", "Tell me a long story").to_string();
     let baseline = reset_peak();
     let started = Instant::now();
@@ -168,8 +169,8 @@ fn mapping_only(deltas: usize) -> Duration {
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
-    let bedrock = ScriptedBedrock::start().await;
-    let url = serve_stream_routes(config(&[]), &bedrock.url).await;
+    let bedrock = Emulator::start().await.unwrap();
+    let url = serve_stream_routes(config(&[]), &bedrock.url()).await;
     let client = reqwest::Client::new();
     let short = stream_request("mistral-large", "Hi").to_string();
 
@@ -177,7 +178,7 @@ async fn main() {
     // for it, so connection set-up and request parsing are not part of the figure.
     let mut latencies = Vec::with_capacity(LATENCY_ROUNDS);
     for round in 0..LATENCY_WARMUP + LATENCY_ROUNDS {
-        let gate = bedrock.push(Script::Stream { frames: text_frames(&["one", "two", "three"]), hold_at: 0 });
+        let gate = bedrock.enqueue(Reply::frames(text_frames(&["one", "two", "three"])).hold_at(0));
         let request = client.post(format!("{url}{PATH}")).body(short.clone()).send();
         let reader = tokio::spawn(async move {
             let mut response = request.await.unwrap();
@@ -190,7 +191,7 @@ async fn main() {
         tokio::time::sleep(Duration::from_millis(1)).await;
         gate.release();
         let arrived = reader.await.unwrap();
-        let produced = gate.first_sent_at.lock().unwrap().expect("Bedrock sent its first event");
+        let produced = gate.first_sent_at().expect("Bedrock sent its first event");
         if round >= LATENCY_WARMUP {
             latencies.push(arrived - produced);
         }
@@ -238,9 +239,9 @@ async fn main() {
         );
     }
 
-    // The Bedrock emulator as upstream (`[[words:20000]]`); it prepares its whole reply up front,
+    // The scripted model as upstream (`[[words:20000]]`); it prepares its whole reply up front,
     // so only its time is reported here, not memory.
-    let emulator = dev::emulator::Emulator::start().await.unwrap();
+    let emulator = Emulator::start().await.unwrap();
     let emulated = serve_stream_routes(config(&[]), &emulator.url()).await;
     let body = stream_request("mistral-large", "[[words:20000]]").to_string();
     let started = Instant::now();

@@ -503,6 +503,25 @@ async fn tool_result_turn_streams_like_the_recording() {
 }
 
 #[tokio::test]
+async fn reasoning_stream_matches_the_recorded_reasoning_deltas() {
+    let emulator = Emulator::start().await.unwrap();
+    let recorded = fixture("test_bedrock_model_stream_empty_text_delta.yaml");
+    let reply =
+        post(&emulator, &model_path("mistral.magistral-small-2509", "converse-stream"), &recorded[0].request_body)
+            .await;
+    assert_eq!(reply.status, 200);
+    let frames = reply.frames();
+    assert_event_stream_shape(&frames);
+    let theirs = keys_by_event(&frames::decode_all(recorded[0].stream.as_ref().unwrap()).unwrap());
+    assert_eq!(keys_by_event(&frames), theirs);
+    let reasoning: String = frames
+        .iter()
+        .filter_map(|frame| frame.json().unwrap()["delta"]["reasoningContent"]["text"].as_str().map(str::to_owned))
+        .collect();
+    assert_eq!(reasoning, "Thinking about: Hi");
+}
+
+#[tokio::test]
 async fn converse_replies_have_the_recorded_keys() {
     let emulator = Emulator::start().await.unwrap();
 

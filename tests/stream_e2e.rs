@@ -1,18 +1,18 @@
 //! End to end: HTTP client → dev server (`POST /stream/v1/chat/completions`) → real
-//! aws-sdk-bedrockruntime → the Bedrock emulator (or a scripted Bedrock, where a test must
+//! aws-sdk-bedrockruntime → the Bedrock emulator (playing queued frames, where a test must
 //! control when events are produced), over real loopback HTTP. The caller's side reads the
 //! server-sent events as they arrive.
 
 #[path = "stream_support.rs"]
 mod support;
 
-use std::sync::atomic::Ordering;
 use std::time::Duration;
 
+use dev::emulator::{Emulator, Reply};
 use serde_json::{Value, json};
 use support::{
-    Event, Script, ScriptedBedrock, SseReader, assert_complete_stream, config, content, serve_stream_routes,
-    stream_request, text_frames, tool_calls,
+    Event, SseReader, assert_complete_stream, config, content, serve_stream_routes, stream_request, text_frames,
+    tool_calls,
 };
 use tests::Harness;
 
@@ -195,10 +195,10 @@ async fn a_slow_model_delivers_its_first_chunk_while_still_generating() {
 
 #[tokio::test]
 async fn the_first_chunk_reaches_the_caller_before_bedrock_produces_the_next_event() {
-    let bedrock = ScriptedBedrock::start().await;
-    let url = serve_stream_routes(config(&[]), &bedrock.url).await;
+    let bedrock = Emulator::start().await.unwrap();
+    let url = serve_stream_routes(config(&[]), &bedrock.url()).await;
     // messageStart and the first word go out; everything else waits for the test.
-    let gate = bedrock.push(Script::Stream { frames: text_frames(&["first", "second", "third"]), hold_at: 2 });
+    let gate = bedrock.enqueue(Reply::frames(text_frames(&["first", "second", "third"])).hold_at(2));
     let early = tokio::time::timeout(STEP, async {
         let response = reqwest::Client::new()
             .post(format!("{url}{PATH}"))
@@ -214,7 +214,7 @@ async fn the_first_chunk_reaches_the_caller_before_bedrock_produces_the_next_eve
     })
     .await;
     let mut reader = early.expect("the first word reaches the caller while Bedrock holds the rest");
-    assert_eq!(gate.sent.load(Ordering::SeqCst), 2, "Bedrock has produced nothing after the first word yet");
+    assert_eq!(gate.sent(), 2, "Bedrock has produced nothing after the first word yet");
     gate.release();
     let chunks: Vec<Event> = reader.rest().await;
     let words: Vec<&str> = chunks.iter().filter_map(|e| e.delta()?["content"].as_str()).collect();
@@ -224,9 +224,9 @@ async fn the_first_chunk_reaches_the_caller_before_bedrock_produces_the_next_eve
 
 #[tokio::test]
 async fn a_caller_that_goes_away_stops_the_bedrock_stream() {
-    let bedrock = ScriptedBedrock::start().await;
-    let url = serve_stream_routes(config(&[]), &bedrock.url).await;
-    let gate = bedrock.push(Script::Stream { frames: text_frames(&["never", "finished"]), hold_at: 2 });
+    let bedrock = Emulator::start().await.unwrap();
+    let url = serve_stream_routes(config(&[]), &bedrock.url()).await;
+    let gate = bedrock.enqueue(Reply::frames(text_frames(&["never", "finished"])).hold_at(2));
     let reader = tokio::time::timeout(STEP, async {
         let response = reqwest::Client::new()
             .post(format!("{url}{PATH}"))
@@ -241,18 +241,18 @@ async fn a_caller_that_goes_away_stops_the_bedrock_stream() {
     })
     .await
     .expect("the first word reaches the caller");
-    assert!(!gate.dropped_early.load(Ordering::SeqCst));
+    assert!(!gate.dropped_early());
     drop(reader);
     // The server notices the closed connection, drops the response body, and with it the
-    // Bedrock stream: the scripted Bedrock sees its body dropped before the end.
+    // Bedrock stream: the emulator sees its body dropped before the end.
     let stopped = tokio::time::timeout(STEP, async {
-        while !gate.dropped_early.load(Ordering::SeqCst) {
+        while !gate.dropped_early() {
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
     })
     .await;
     assert!(stopped.is_ok(), "the Bedrock stream is still being read after the caller left");
-    assert_eq!(gate.sent.load(Ordering::SeqCst), 2);
+    assert_eq!(gate.sent(), 2);
 }
 
 #[tokio::test]

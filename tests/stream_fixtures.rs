@@ -1,7 +1,8 @@
 //! The SSE mapping against real Bedrock traffic: the ConverseStream recordings in
-//! `shared/fixtures/bedrock` are served byte for byte (real frames, real CRCs) to the real
-//! `aws-sdk-bedrockruntime` client, whose own unmarshaller turns them into events; the stream
-//! module maps those to chunks and SSE frames, which are checked here.
+//! `shared/fixtures/bedrock` are queued on the Bedrock emulator, which plays them back byte for
+//! byte (real frames, real CRCs) to the real `aws-sdk-bedrockruntime` client, whose own
+//! unmarshaller turns them into events; the stream module maps those to chunks and SSE frames,
+//! which are checked here.
 
 #[path = "stream_support.rs"]
 mod support;
@@ -9,18 +10,15 @@ mod support;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use axum::Router;
-use axum::body::Body;
-use axum::response::Response;
-use axum::routing::post;
 use base64::Engine as _;
+use dev::emulator::{Emulator, Reply};
 use futures_util::StreamExt;
 use serde_json::{Value, json};
 use shared::bedrock::{ModelRequest, SdkBedrock};
 use shared::catalog::Price;
 use shared::convert::response::Envelope;
 use shared::stream::{self, ChunkMapper, Deadline};
-use support::{Event, assert_complete_stream, config, content, parse_sse, serve, tool_calls};
+use support::{Event, assert_complete_stream, config, content, parse_sse, tool_calls};
 
 const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/fixtures/bedrock");
 
@@ -48,20 +46,13 @@ fn recorded(file: &str, index: usize) -> Recorded {
     Recorded { status: response["status"]["code"].as_u64().unwrap() as u16, content_type, body }
 }
 
-/// A Bedrock endpoint that answers every call with the recording.
-async fn replay(recorded: Recorded) -> SdkBedrock {
+/// An emulator that answers its next call with the recording, and the SDK client pointed at it.
+async fn replay(recorded: Recorded) -> (Emulator, SdkBedrock) {
     let Recorded { status, content_type, body } = recorded;
-    let router = Router::new().route(
-        "/model/{*rest}",
-        post(move || {
-            let (content_type, body) = (content_type.clone(), body.clone());
-            async move {
-                Response::builder().status(status).header("content-type", content_type).body(Body::from(body)).unwrap()
-            }
-        }),
-    );
-    let url = serve(router).await;
-    SdkBedrock::for_endpoint(&url, &config(&[]))
+    let emulator = Emulator::start().await.unwrap();
+    emulator.enqueue(Reply::recorded(status, &content_type, body));
+    let bedrock = SdkBedrock::for_endpoint(&emulator.url(), &config(&[]));
+    (emulator, bedrock)
 }
 
 fn request() -> ModelRequest {
@@ -79,7 +70,7 @@ fn request() -> ModelRequest {
 
 /// The SSE body the stream module makes of a recording.
 async fn sse_of(file: &str, index: usize) -> Vec<Event> {
-    let bedrock = replay(recorded(file, index)).await;
+    let (_emulator, bedrock) = replay(recorded(file, index)).await;
     let started = stream::open(&bedrock, request()).await.expect("the recording starts a stream");
     let price = Price { input_per_million: 1.0, output_per_million: 2.0 };
     let mapper = ChunkMapper::new(Envelope::new("us.amazon.nova-micro-v1:0"), Some(price));
@@ -180,11 +171,12 @@ async fn recorded_empty_text_delta_and_reasoning_make_no_chunks() {
 async fn recorded_streaming_error_is_returned_before_any_frame() {
     let recorded = recorded("test_bedrock_streaming_error.yaml", 0);
     assert_eq!(recorded.status, 400);
-    let bedrock = replay(recorded).await;
+    let (emulator, bedrock) = replay(recorded).await;
     // The recording kept no `x-amzn-ErrorType` header, so the SDK cannot name the error; what
     // matters here is that a refused call is an error of `open`, never a started stream.
     match stream::open(&bedrock, request()).await {
         Ok(_) => panic!("a refused call must not start a stream"),
         Err(error) => assert!(error.status().is_server_error() || error.status().is_client_error(), "{error}"),
     }
+    assert_eq!(emulator.requests(), 1, "the recording was played to the one call");
 }

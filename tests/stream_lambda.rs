@@ -3,16 +3,16 @@
 //! on loopback for the sample events of `events/stream`, and streaming its answers back to it.
 //!
 //! The stub sees what the Lambda service would: the `streaming` response mode, the metadata
-//! prelude (status, headers), eight NUL bytes, then the SSE frames. Bedrock is scripted, and
-//! holds the rest of its answer until the stub has received the first frames, so a handler or
-//! runtime that buffers the body would never deliver them and the test would fail.
+//! prelude (status, headers), eight NUL bytes, then the SSE frames. Bedrock is the emulator,
+//! playing queued replies: it holds the rest of its answer until the stub has received the first
+//! frames, so a handler or runtime that buffers the body would never deliver them and the test
+//! would fail.
 
 #[path = "stream_support.rs"]
 mod support;
 
 use std::collections::VecDeque;
 use std::net::SocketAddr;
-use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -21,12 +21,13 @@ use axum::body::{Body, Bytes};
 use axum::extract::{Path, State};
 use axum::response::Response;
 use axum::routing::{get, post};
+use dev::emulator::{Emulator, Reply};
 use futures_util::StreamExt;
 use http::HeaderMap;
 use serde_json::Value;
 use shared::AppState;
 use shared::bedrock::SdkBedrock;
-use support::{Script, ScriptedBedrock, assert_complete_stream, config, content, parse_sse, text_frames};
+use support::{assert_complete_stream, config, content, parse_sse, text_frames};
 use tokio::net::TcpListener;
 use tokio::sync::mpsc;
 
@@ -161,11 +162,11 @@ fn body_after_prelude(bytes: &[u8]) -> Option<&[u8]> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_lambda_runtime_streams_each_event_as_it_is_made() {
-    let bedrock = ScriptedBedrock::start().await;
+    let bedrock = Emulator::start().await.unwrap();
     // Invocation 1 (REST API): the answer's first word goes out, the rest waits for the test.
-    let gate = bedrock.push(Script::Stream { frames: text_frames(&["Streaming", "through", "Lambda"]), hold_at: 2 });
+    let gate = bedrock.enqueue(Reply::frames(text_frames(&["Streaming", "through", "Lambda"])).hold_at(2));
     // Invocation 2 (Function URL): Bedrock throttles before the stream starts.
-    bedrock.push(Script::Error { status: 429, error_type: "ThrottlingException", message: "Too many requests" });
+    bedrock.enqueue(Reply::error(429, "ThrottlingException", "Too many requests"));
 
     let (seen_tx, mut seen) = mpsc::unbounded_channel();
     let stub = Stub {
@@ -200,7 +201,7 @@ async fn the_lambda_runtime_streams_each_event_as_it_is_made() {
         unsafe { std::env::set_var(key, value) };
     }
     let config = config(&[]);
-    let state = AppState::new(config.clone(), SdkBedrock::for_endpoint(&bedrock.url, &config).into_shared());
+    let state = AppState::new(config.clone(), SdkBedrock::for_endpoint(&bedrock.url(), &config).into_shared());
     let function = tokio::spawn(lambda_http::run_with_streaming_response(shared::routes::stream_router(state)));
 
     // Invocation 1: streamed, frame by frame.
@@ -215,7 +216,7 @@ async fn the_lambda_runtime_streams_each_event_as_it_is_made() {
                 body_after_prelude(bytes).is_some_and(|body| String::from_utf8_lossy(body).contains("Streaming"))
             })
             .await;
-        assert_eq!(gate.sent.load(Ordering::SeqCst), 2, "Bedrock has not produced the rest yet");
+        assert_eq!(gate.sent(), 2, "Bedrock has not produced the rest yet");
         let (prelude, body) = invocation.split();
         assert_eq!(prelude["statusCode"], 200);
         assert_eq!(prelude["headers"]["content-type"], "text/event-stream");

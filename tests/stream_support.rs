@@ -1,28 +1,20 @@
-//! Helpers of the streaming tests and benchmark: an SSE reader for the caller's side, and a
-//! scripted Bedrock whose ConverseStream the test releases step by step (real event-stream
-//! frames from the emulator's encoder, over real HTTP, parsed by the real SDK), so tests can
-//! assert the order in which things happen instead of timing them.
+//! Helpers of the streaming tests and benchmark: an SSE reader for the caller's side, and the
+//! ConverseStream frames tests queue on the Bedrock emulator (`Reply::frames(..).hold_at(n)`)
+//! when they must release Bedrock's answer step by step, so they can assert the order in which
+//! things happen instead of timing them.
 
 #![allow(dead_code)]
 
 use std::collections::VecDeque;
-use std::convert::Infallible;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
-use std::time::Instant;
 
 use axum::Router;
-use axum::body::{Body, Bytes};
-use axum::extract::State;
-use axum::response::Response;
-use axum::routing::post;
+use axum::body::Bytes;
 use dev::emulator::frames;
 use serde_json::{Value, json};
 use shared::bedrock::SdkBedrock;
 use shared::{AppState, Config};
 use tokio::net::TcpListener;
-use tokio::sync::Semaphore;
 
 // ---------------------------------------------------------------------------------------------
 // The caller's side
@@ -196,7 +188,7 @@ pub fn stream_request(model: &str, prompt: &str) -> Value {
 }
 
 // ---------------------------------------------------------------------------------------------
-// A scripted Bedrock
+// Bedrock's side: ConverseStream frames to queue on the emulator
 
 /// ConverseStream frames, produced one at a time as the body is sent.
 pub type Frames = Box<dyn Iterator<Item = Bytes> + Send>;
@@ -235,126 +227,4 @@ fn answer_frames(count: usize, word: impl Fn(usize) -> String + Send + 'static) 
     })
     .flatten();
     Box::new(start.chain(deltas).chain(end))
-}
-
-/// What the scripted Bedrock answers to the next ConverseStream call.
-pub enum Script {
-    /// 200 with these frames; frames from index `hold_at` on wait for [`Gate::release`].
-    Stream { frames: Frames, hold_at: usize },
-    /// An HTTP error before any event, as Bedrock sends it.
-    Error { status: u16, error_type: &'static str, message: &'static str },
-}
-
-/// Lets a test release the held part of a scripted stream, and see what became of it.
-#[derive(Clone)]
-pub struct Gate {
-    released: Arc<Semaphore>,
-    /// Frames handed to the HTTP server so far.
-    pub sent: Arc<AtomicUsize>,
-    /// The body stream was dropped before its end (the connection went away).
-    pub dropped_early: Arc<AtomicBool>,
-    /// When the first frame was handed to the HTTP server.
-    pub first_sent_at: Arc<Mutex<Option<Instant>>>,
-}
-
-impl Default for Gate {
-    fn default() -> Self {
-        Gate {
-            released: Arc::new(Semaphore::new(0)),
-            sent: Arc::default(),
-            dropped_early: Arc::default(),
-            first_sent_at: Arc::default(),
-        }
-    }
-}
-
-impl Gate {
-    pub fn release(&self) {
-        self.released.add_permits(1);
-    }
-}
-
-#[derive(Clone, Default)]
-struct Scripted {
-    next: Arc<Mutex<VecDeque<(Script, Gate)>>>,
-}
-
-/// A Bedrock look-alike on loopback that plays the scripts queued with [`ScriptedBedrock::push`],
-/// one per call.
-#[derive(Clone)]
-pub struct ScriptedBedrock {
-    pub url: String,
-    scripted: Scripted,
-}
-
-impl ScriptedBedrock {
-    pub async fn start() -> Self {
-        let scripted = Scripted::default();
-        let router = Router::new().route("/model/{*rest}", post(answer)).with_state(scripted.clone());
-        ScriptedBedrock { url: serve(router).await, scripted }
-    }
-
-    pub fn push(&self, script: Script) -> Gate {
-        let gate = Gate::default();
-        self.scripted.next.lock().unwrap().push_back((script, gate.clone()));
-        gate
-    }
-}
-
-struct Playing {
-    frames: Frames,
-    index: usize,
-    hold_at: usize,
-    gate: Gate,
-    finished: bool,
-}
-
-impl Playing {
-    fn finish(&mut self) {
-        self.finished = true;
-    }
-}
-
-impl Drop for Playing {
-    fn drop(&mut self) {
-        if !self.finished {
-            self.gate.dropped_early.store(true, Ordering::SeqCst);
-        }
-    }
-}
-
-async fn answer(State(scripted): State<Scripted>) -> Response {
-    let Some((script, gate)) = scripted.next.lock().unwrap().pop_front() else {
-        panic!("the scripted Bedrock got a call it has no script for");
-    };
-    match script {
-        Script::Error { status, error_type, message } => Response::builder()
-            .status(status)
-            .header("content-type", "application/json")
-            .header("x-amzn-ErrorType", error_type)
-            .body(Body::from(json!({ "message": message }).to_string()))
-            .unwrap(),
-        Script::Stream { frames, hold_at } => {
-            let playing = Playing { frames, index: 0, hold_at, gate, finished: false };
-            let body = futures_util::stream::unfold(playing, |mut playing| async move {
-                if playing.index == playing.hold_at {
-                    playing.gate.released.acquire().await.unwrap().forget();
-                }
-                let Some(frame) = playing.frames.next() else {
-                    playing.finish();
-                    return None;
-                };
-                if playing.index == 0 {
-                    *playing.gate.first_sent_at.lock().unwrap() = Some(Instant::now());
-                }
-                playing.index += 1;
-                playing.gate.sent.fetch_add(1, Ordering::SeqCst);
-                Some((Ok::<_, Infallible>(frame), playing))
-            });
-            Response::builder()
-                .header("content-type", "application/vnd.amazon.eventstream")
-                .body(Body::from_stream(body))
-                .unwrap()
-        }
-    }
 }

@@ -1,5 +1,6 @@
-//! The `application/vnd.amazon.eventstream` framing of ConverseStream: encoding the emulator's
-//! events and exceptions, and decoding (CRC-checked) frames for tests and fixtures.
+//! The `application/vnd.amazon.eventstream` framing of ConverseStream and
+//! InvokeModelWithResponseStream: encoding the emulator's events, chunks and exceptions, and
+//! decoding (CRC-checked) frames for tests and fixtures.
 
 use aws_smithy_eventstream::error::Error as FrameError;
 use aws_smithy_eventstream::frame::{DecodedFrame, MessageFrameDecoder, write_message_to};
@@ -22,6 +23,21 @@ pub fn event_frame(event_type: &str, payload: &Value, padding: usize) -> Bytes {
     encode(
         vec![
             Header::new(":event-type", HeaderValue::String(event_type.to_owned().into())),
+            Header::new(":content-type", HeaderValue::String("application/json".into())),
+            Header::new(":message-type", HeaderValue::String("event".into())),
+        ],
+        &payload,
+    )
+}
+
+/// Encodes one InvokeModelWithResponseStream `chunk` event: the payload is
+/// `{"bytes": "<base64 of the JSON>"}`, which the SDKs hand over as the decoded bytes.
+pub fn chunk_frame(json: &Value) -> Bytes {
+    let bytes = serde_json::to_vec(json).expect("a JSON value always serializes");
+    let payload = serde_json::json!({ "bytes": aws_smithy_types::base64::encode(&bytes) });
+    encode(
+        vec![
+            Header::new(":event-type", HeaderValue::String("chunk".into())),
             Header::new(":content-type", HeaderValue::String("application/json".into())),
             Header::new(":message-type", HeaderValue::String("event".into())),
         ],
@@ -182,5 +198,17 @@ mod tests {
     fn truncated_body_is_an_error() {
         let bytes = event_frame("messageStart", &json!({"role": "assistant"}), 3);
         assert!(decode_all(&bytes[..bytes.len() - 1]).is_err());
+    }
+
+    #[test]
+    fn chunks_carry_their_json_in_base64() {
+        let frames = decode_all(&chunk_frame(&json!({"outputs": [{"text": "Hi", "stop_reason": null}]}))).unwrap();
+        assert_eq!(frames[0].kind(), Some("chunk"));
+        let encoded = frames[0].json().unwrap()["bytes"].as_str().unwrap().to_owned();
+        let decoded = aws_smithy_types::base64::decode(&encoded).unwrap();
+        assert_eq!(
+            serde_json::from_slice::<Value>(&decoded).unwrap(),
+            json!({"outputs": [{"text": "Hi", "stop_reason": null}]})
+        );
     }
 }

@@ -1,7 +1,8 @@
 //! A Bedrock Runtime look-alike on loopback, for tests and local development: `POST
-//! /model/{modelId}/converse` and `/converse-stream` with the real wire format (JSON replies,
-//! CRC-checked `application/vnd.amazon.eventstream` frames, `x-amzn-ErrorType` errors), so the
-//! real `aws-sdk-bedrockruntime` client can be pointed at it (`endpoint_url(emulator.url())`).
+//! /model/{modelId}/converse`, `/converse-stream`, `/invoke` and `/invoke-with-response-stream`
+//! (Mistral's native bodies) with the real wire format (JSON replies, CRC-checked
+//! `application/vnd.amazon.eventstream` frames, `x-amzn-ErrorType` errors), so the real
+//! `aws-sdk-bedrockruntime` client (or boto3) can be pointed at it (`endpoint_url(emulator.url())`).
 //!
 //! ```no_run
 //! # async fn example() -> std::io::Result<()> {
@@ -13,9 +14,13 @@
 //! # Requests
 //!
 //! Model IDs may be percent-encoded in the path. Accepted: `^(?:(us|eu|apac|global)\.)?mistral\.[a-z0-9.\-]+(:\d+)?$`,
-//! or an ARN (`.../foundation-model/<id>`, `.../inference-profile/<id>`) ending in such an ID.
-//! Anything else is `400 ValidationException` "The provided model identifier is invalid.", on
-//! both operations, like the real service.
+//! or an ARN (`.../foundation-model/<id>`, `.../inference-profile/<id>`) ending in such an ID,
+//! or an application inference profile ARN (`arn:aws:bedrock:REGION:ACCOUNT:application-inference-profile/ID`)
+//! registered with [`Emulator::register_profile`], which then behaves as its model. Anything else
+//! is `400 ValidationException` "The provided model identifier is invalid.", on every operation,
+//! like the real service. What the script knows of a model comes from `shared::catalog` for the
+//! foundation model behind the id (profile prefixes and ARNs resolved): its tier (models the
+//! catalog does not know count as below `Large`), whether it reasons.
 //!
 //! Then, like Bedrock, before any generation (`400 ValidationException`): a body that is not JSON;
 //! `messages` missing or empty; a first message that is not `user`; two consecutive messages with
@@ -25,13 +30,22 @@
 //! `toolConfig`; `toolConfig.tools` empty (or `toolChoice` without tools, or naming an undefined
 //! tool, duplicate or malformed tool names); `inferenceConfig.temperature` or `topP` outside
 //! [0, 1], `maxTokens` < 1; `outputConfig.textFormat` of type `json_schema` whose
-//! `structure.jsonSchema.schema` is not a string holding a JSON schema object.
+//! `structure.jsonSchema.schema` is not a string holding a JSON schema object; a `reasoningContent`
+//! block outside an assistant message, or holding neither `reasoningText.text` nor
+//! `redactedContent`.
 //!
 //! # The scripted model
 //!
-//! Let T be the text of the last user message (its text blocks joined by spaces), with the
-//! directives (`[[...]]` tokens, listed below) removed and whitespace collapsed. The reply is:
+//! Let T be the text of the last user message (its text blocks joined by spaces, except blocks
+//! equal to `shared::model_choice::protocol::ESCALATION_INSTRUCTION`, which the model does not
+//! read), with the directives (`[[...]]` tokens, listed below) removed and whitespace collapsed.
+//! The reply is:
 //!
+//! 0. **Routing protocol.** A triage call (`outputConfig.textFormat` `json_schema` whose
+//!    `jsonSchema.name` is `TRIAGE_SCHEMA_NAME`) is answered `{"difficulty":"hard"}` when the last
+//!    user message holds `[[hard]]`, else `{"difficulty":"easy"}`. Else, when the last user message
+//!    holds the escalation instruction and `[[hard]]`, and the model's tier is below `Large`, the
+//!    reply is exactly `ESCALATION_MARKER` (`end_turn`).
 //! 1. **Tool results.** If the last user message holds `toolResult` blocks, the text
 //!    `Tool results: name=<tool> -> <content>; name=<tool> -> <content>` (tool name taken from the
 //!    matching `toolUse`; text content as is, `json` content as compact JSON, several content
@@ -64,135 +78,163 @@
 //!    distinct per call.
 //! 3. **Text.** Else `You said: <T>`, prefixed by `[system: <system text>] ` when there is a
 //!    system prompt, suffixed by ` (turn N)` when the conversation has N > 1 user messages.
-//!    `[[words:N]]` replaces the whole reply by exactly N words `word1 word2 ... wordN`. When
-//!    `outputConfig.textFormat.type` is `json_schema`, the text is instead a compact JSON value
-//!    generated from the schema (same rules as tool arguments), so it validates. Stop reason
+//!    `[[words:N]]` replaces the whole reply by exactly N words `word1 word2 ... wordN`. JSON
+//!    requests are answered with compact JSON instead: `outputConfig.textFormat` `json_schema` →
+//!    a value generated from the schema (same rules as tool arguments), so it validates; a system
+//!    block equal to `shared::convert::request::JSON_OBJECT_INSTRUCTION` → `{"answer": <the echo>}`
+//!    (the instruction left out of `[system: ...]`). With `[[broken-json]]`, a model below `Large`
+//!    sends that JSON without its last character (an unclosed object: not JSON). Stop reason
 //!    `end_turn`, or: `[[maxtokens]]` → `max_tokens`, `[[stop]]` → `stop_sequence`,
 //!    `[[guardrail]]` → `guardrail_intervened`, `[[context]]` → `model_context_window_exceeded`.
 //!    If `inferenceConfig.maxTokens` is below the reply's word count, the reply is cut to that
 //!    many words and the stop reason is `max_tokens`.
-//! 4. **Usage.** `inputTokens` = whitespace-separated words of the system prompt and every
-//!    message (text, tool inputs as compact JSON, tool results), at least 1; `outputTokens` = words
-//!    of the reply text, or for tool calls the words of each call's compact JSON arguments + 1;
+//! 4. **Reasoning.** A model whose catalog entry has `capabilities.reasoning` (Magistral) answers
+//!    with a first block `{"reasoningContent": {"reasoningText": {"text": "Thinking about: <T>"}}}`
+//!    (`Thinking about: the conversation` when T is empty), then the reply's blocks.
+//! 5. **Usage.** `inputTokens` = whitespace-separated words of the system prompt and every
+//!    message (text, escalation instruction and directives included, reasoning, tool inputs as
+//!    compact JSON, tool results), at least 1; `outputTokens` = words of the reply text and of the
+//!    reasoning, or for tool calls the words of each call's compact JSON arguments + 1;
 //!    `totalTokens` = the sum. `metrics.latencyMs` is the real time spent.
 //!
-//! ConverseStream sends the same reply as `messageStart`, then per text block one
-//! `contentBlockDelta` per word (leading space kept: `"You"`, `" said:"`, ...) and
-//! `contentBlockStop`; per tool call `contentBlockStart` (`toolUseId`, `name`), `contentBlockDelta`s
-//! holding 6 to 10 character fragments of the arguments' JSON, `contentBlockStop`; then
-//! `messageStop` and `metadata` (usage, metrics). Every event carries a `p` padding field as
-//! the real service's do.
+//! ConverseStream sends the same reply as `messageStart`, then per reasoning block one
+//! `contentBlockDelta` `{"reasoningContent": {"text": piece}}` per word, per text block one
+//! `contentBlockDelta` per word (leading space kept: `"You"`, `" said:"`, ...), each block closed
+//! by `contentBlockStop`; per tool call `contentBlockStart` (`toolUseId`, `name`),
+//! `contentBlockDelta`s holding 6 to 10 character fragments of the arguments' JSON,
+//! `contentBlockStop`; then `messageStop` and `metadata` (usage, metrics). Every event carries a
+//! `p` padding field as the real service's do.
 //!
-//! # Fault and timing directives
+//! # Directives
 //!
-//! Read from the last user message's text; removed from the echoed text.
+//! Read from the last user message's text (`then`/`loop`: the first user message's); removed
+//! from the text the model reads. Effects apply to every operation unless said.
 //!
-//! | directive | effect (both operations unless said) |
+//! | directive | effect |
 //! | --- | --- |
-//! | `[[fault:throttle]]` | 429 `ThrottlingException` |
-//! | `[[fault:throttle_once]]` | 429 the first time this exact body arrives; a retry of it succeeds |
-//! | `[[fault:validation]]` | 400 `ValidationException` |
-//! | `[[fault:access_denied]]` | 403 `AccessDeniedException` |
-//! | `[[fault:not_found]]` | 404 `ResourceNotFoundException` |
-//! | `[[fault:model_timeout]]` | 408 `ModelTimeoutException` |
-//! | `[[fault:model_error]]` | 424 `ModelErrorException` |
-//! | `[[fault:not_ready]]` | 429 `ModelNotReadyException` |
-//! | `[[fault:quota]]` | 400 `ServiceQuotaExceededException` |
-//! | `[[fault:internal]]` | 500 `InternalServerException` |
-//! | `[[fault:unavailable]]` | 503 `ServiceUnavailableException` |
+//! | `[[call:NAME]]`, `[[call:NAME {json}]]` | call tool NAME (with these arguments): rule 2 |
+//! | `[[then:NAME ...]]`, `[[loop:NAME ...]]` | tool calls after the first / every tool-result turn: rule 1 |
+//! | `[[words:N]]` | the reply is `word1 ... wordN` |
+//! | `[[maxtokens]]`, `[[stop]]`, `[[guardrail]]`, `[[context]]` | stop reason `max_tokens`, `stop_sequence`, `guardrail_intervened`, `model_context_window_exceeded` |
+//! | `[[hard]]` | with the escalation instruction, a model below `Large` answers `ESCALATION_MARKER`; a triage call answers `hard` (rule 0) |
+//! | `[[broken-json]]` | a model below `Large` answers a JSON request with JSON that does not parse (rule 3) |
+//! | `[[intervene]]` | with a guardrail configured: the guardrail intervenes (see Guardrails); without one, nothing |
+//! | `[[fault:NAME]]` | the HTTP error NAME (table below), whatever the model |
+//! | `[[fault:NAME@MODEL]]` | the same, only when the call's foundation model is MODEL: an alias (`mistral-small`, per `shared::catalog::by_name`), a model or profile id or an ARN; other models answer normally |
 //! | `[[slow:MS]]` | wait MS milliseconds before the response headers (slow first byte) |
-//! | `[[delay:MS]]` | ConverseStream: wait MS milliseconds between consecutive events |
-//! | `[[midstream:TYPE]]` | ConverseStream: after `messageStart` and the first two deltas, an exception frame of `:exception-type` TYPE (`throttlingException`, `modelStreamErrorException`, `internalServerException`, `serviceUnavailableException`, `validationException`; or the aliases `throttle`, `model_error`, `internal`, `unavailable`, `validation`), then the body ends. Ignored by Converse. |
+//! | `[[delay:MS]]` | streams: wait MS milliseconds between consecutive frames |
+//! | `[[midstream:TYPE]]` | streams: after the first two deltas (ConverseStream: after `messageStart` and two deltas; native: two chunks), or before the stop if there are fewer, an exception frame of `:exception-type` TYPE (`throttlingException`, `modelStreamErrorException`, `internalServerException`, `serviceUnavailableException`, `validationException`; or the aliases `throttle`, `model_error`, `internal`, `unavailable`, `validation`), then the body ends. Ignored by Converse. |
 //!
-//! Faults are applied after validation and after `[[slow:MS]]`. Every error has the header
-//! `x-amzn-ErrorType: <Name>` and the body `{"message": "..."}`.
+//! | fault NAME | error |
+//! | --- | --- |
+//! | `throttle` | 429 `ThrottlingException` |
+//! | `throttle_once` | 429 the first time this exact body arrives; a retry of it succeeds |
+//! | `validation` | 400 `ValidationException` |
+//! | `access_denied` | 403 `AccessDeniedException` |
+//! | `not_found` | 404 `ResourceNotFoundException` |
+//! | `model_timeout` | 408 `ModelTimeoutException` |
+//! | `model_error` | 424 `ModelErrorException` |
+//! | `not_ready` | 429 `ModelNotReadyException` |
+//! | `quota` | 400 `ServiceQuotaExceededException` |
+//! | `internal` | 500 `InternalServerException` |
+//! | `unavailable` | 503 `ServiceUnavailableException` |
+//!
+//! Faults are applied after validation and after `[[slow:MS]]`; with several faults for the
+//! call's model, the last one applies. Every error has the header `x-amzn-ErrorType: <Name>` and
+//! the body `{"message": "..."}`.
+//!
+//! # Formats
+//!
+//! | operation / format | request | answer |
+//! | --- | --- | --- |
+//! | Converse | Converse JSON (`messages`, `system`, `inferenceConfig`, `toolConfig`, `outputConfig`, `guardrailConfig`) | `{"output": {"message": {"role", "content": [reasoningContent?, text \| toolUse...]}}, "stopReason", "usage", "metrics", "trace"?}` |
+//! | ConverseStream | the same, `guardrailConfig` may add `streamProcessingMode` | events `messageStart`, `contentBlockStart`?, `contentBlockDelta`, `contentBlockStop`, `messageStop`, `metadata` (`usage`, `metrics`, `trace`?) |
+//! | InvokeModel, chat body | `{"messages": [{"role": system\|user\|assistant\|tool, "content", "tool_calls"?, "tool_call_id"?}], "tools"?, "tool_choice"?, "max_tokens"?, "temperature"?, "top_p"?, "response_format"?}` | `{"id", "object": "chat.completion", "created", "model", "choices": [{"index": 0, "message": {"role", "content", "tool_calls"?}, "stop_reason"}], "usage"}` |
+//! | InvokeModel, text body | `{"prompt": "<s>[INST] ... [/INST]", "max_tokens"?, "stop"?, "temperature"?, "top_p"?, "top_k"?}` | `{"outputs": [{"text", "stop_reason"}]}` |
+//! | InvokeModelWithResponseStream | either body | `chunk` events, payload `{"bytes": base64(JSON)}`: chat `{"choices": [{"index": 0, "message": {"role", "content": piece}, "stop_reason": null}]}`, text `{"outputs": [{"text": piece, "stop_reason": null}]}`; the last with `stop_reason` and `amazon-bedrock-invocationMetrics` |
+//! | guardrail, Converse(Stream) | `guardrailConfig` `{guardrailIdentifier, guardrailVersion, trace?}` | see Guardrails |
+//! | guardrail, Invoke* | headers `X-Amzn-Bedrock-GuardrailIdentifier`, `-GuardrailVersion`, `-Trace` | top-level `amazon-bedrock-guardrailAction` (`NONE`/`INTERVENED`), `amazon-bedrock-trace`? (the last chunk of a stream) |
+//! | errors | — | HTTP status, `x-amzn-ErrorType`, `{"message"}`; in streams, exception frames |
+//!
+//! InvokeModel answers `content-type: application/json` with `x-amzn-bedrock-input-token-count`,
+//! `x-amzn-bedrock-output-token-count` and `x-amzn-bedrock-invocation-latency`; the stream answers
+//! `application/vnd.amazon.eventstream` with `x-amzn-bedrock-content-type: application/json`. The
+//! native bodies, their checks and their mapping to the script are detailed in `native/mod.rs`.
+//! `last_request()` reports the operation as `converse`, `converse-stream`, `invoke` or
+//! `invoke-with-response-stream`, and InvokeModel's guardrail headers under `guardrailConfig`.
+//!
+//! # Guardrails
+//!
+//! `guardrailConfig` is checked like Bedrock: `guardrailIdentifier` `[a-z0-9]+` or a guardrail ARN
+//! (`arn:aws(-*)?:bedrock:REGION:ACCOUNT:guardrail/ID`), `guardrailVersion` `DRAFT` or 1 to
+//! 99999999, `trace` `enabled`/`disabled`/`enabled_full`, `streamProcessingMode` `sync`/`async` and
+//! only on ConverseStream (InvokeModel: both headers or neither, trace `ENABLED`/`DISABLED`/
+//! `ENABLED_FULL`). With `[[intervene]]` the configured guardrail intervenes on the output: the
+//! content becomes one text block [`guardrail::BLOCKED_MESSAGE`] ("Sorry, the model cannot answer
+//! this question."), `stopReason: guardrail_intervened` (native: `stop_reason` `stop`, action
+//! `INTERVENED`), usage still counting what the model wrote; streams send the message as one
+//! delta or chunk. With a trace, `trace.guardrail` holds `inputAssessment` and
+//! `outputAssessments` keyed by the guardrail id (content-policy filters and
+//! `invocationMetrics`), `actionReason`, and after an intervention `modelOutput` (the blocked
+//! text) and a `VIOLENCE` filter with action `BLOCKED`; `enabled_full` also lists the filters
+//! that detected nothing.
+//!
+//! # Assumptions where AWS is silent
+//!
+//! - The native chat body accepts `response_format` (`text`, `json_object`, `json_schema` with a
+//!   `schema` object) as Mistral's own API does; `json_object` is read as a schema `{"type":
+//!   "object"}` named `json_object` (the answer is `{}`), as the gateway maps it for Converse.
+//! - Native bodies refuse keys AWS does not list (`extraneous key [x] is not permitted`), except
+//!   `amazon-bedrock-guardrailConfig`; `top_k` is 1 to 200; native answers carry no reasoning.
+//! - A body with neither `messages` nor `prompt` is checked as the model's chat body when it takes
+//!   one. Native tool-call ids are 9 letters/digits, as Mistral's; `tool_call_id` must name a
+//!   tool call of an earlier assistant message.
+//! - The escalation instruction may end a native turn's text (it has no blocks to come in).
+//! - Stream chunks of InvokeModelWithResponseStream carry no `p` padding; `created` is the clock,
+//!   `model` the foundation-model id.
+//!
+//! # Queued replies
+//!
+//! A test that needs Bedrock to answer something the script does not (a recorded reply, or a
+//! stream it releases step by step) queues it: [`Emulator::enqueue`] takes a [`Reply`] and
+//! returns a [`Gate`]. Each call takes the oldest queued reply, whatever its operation, model id
+//! or body, before any validation or directive; the scripted model answers only when the queue
+//! is empty. Queued calls are still counted by `requests()` and recorded by `last_request()`.
+//!
+//! | reply | what the call gets |
+//! | --- | --- |
+//! | `Reply::recorded(status, content_type, body)` | the status, `content-type` and raw bytes as given (an event-stream body is sent frame by frame) |
+//! | `Reply::error(status, error_type, message)` | the status, `x-amzn-ErrorType` and `{"message"}`, as Bedrock sends errors |
+//! | `Reply::frames(iter)` | `200` `application/vnd.amazon.eventstream`, each frame taken from the iterator when its turn comes |
+//! | `.error_type(name)` | adds `x-amzn-ErrorType` to a recorded reply |
+//! | `.hold_at(n)` | frames `0..n` go out, the rest waits for `gate.release()` |
+//!
+//! The gate reports `sent()` (frames handed to the HTTP server), `dropped_early()` (the body was
+//! dropped before its end: the client went away) and `first_sent_at()`.
+//!
+//! ```no_run
+//! # async fn example() -> std::io::Result<()> {
+//! use dev::emulator::{Emulator, Reply, frames};
+//! let emulator = Emulator::start().await?;
+//! let start = frames::event_frame("messageStart", &serde_json::json!({"role": "assistant"}), 3);
+//! let gate = emulator.enqueue(Reply::frames([start]).hold_at(0));
+//! // ... start the call, check nothing arrived yet ...
+//! gate.release();
+//! # Ok(()) }
+//! ```
 
+mod converse;
 pub mod faults;
 pub mod frames;
+pub mod guardrail;
+mod handle;
+pub mod models;
+mod native;
+mod queue;
 pub mod script;
 mod server;
+mod streaming;
 pub mod validate;
 
-use std::net::{Ipv4Addr, SocketAddr};
-use std::sync::Arc;
-use std::sync::atomic::Ordering;
-
-use axum::Router;
-use axum::serve::ListenerExt;
-use serde_json::Value;
-use tokio::net::TcpListener;
-use tokio::sync::oneshot;
-
-/// A running emulator. Dropping it stops the server (gracefully: in-flight replies finish).
-#[derive(Debug)]
-pub struct Emulator {
-    addr: SocketAddr,
-    shared: Arc<server::Shared>,
-    shutdown: Option<oneshot::Sender<()>>,
-}
-
-impl Emulator {
-    /// Serves on a free port of 127.0.0.1, on the current tokio runtime; returns once accepting.
-    pub async fn start() -> std::io::Result<Emulator> {
-        Emulator::start_on(SocketAddr::from((Ipv4Addr::LOCALHOST, 0))).await
-    }
-
-    /// Serves on `addr` (port 0 picks a free one), on the current tokio runtime.
-    pub async fn start_on(addr: SocketAddr) -> std::io::Result<Emulator> {
-        let listener = TcpListener::bind(addr).await?;
-        let addr = listener.local_addr()?;
-        // Without NODELAY, small event frames wait on delayed ACKs and streams stutter.
-        let listener = listener.tap_io(|tcp| {
-            if let Err(error) = tcp.set_nodelay(true) {
-                tracing::warn!(%error, "bedrock emulator could not set TCP_NODELAY");
-            }
-        });
-        let shared = Arc::new(server::Shared::default());
-        let app = server::router(shared.clone());
-        let (shutdown, stopped) = oneshot::channel::<()>();
-        tokio::spawn(async move {
-            let serving = axum::serve(listener, app).with_graceful_shutdown(async {
-                // A dropped sender is a shutdown too.
-                let _ = stopped.await;
-            });
-            if let Err(error) = serving.await {
-                tracing::error!(%error, "bedrock emulator stopped");
-            }
-        });
-        Ok(Emulator { addr, shared, shutdown: Some(shutdown) })
-    }
-
-    pub fn addr(&self) -> SocketAddr {
-        self.addr
-    }
-
-    /// `http://127.0.0.1:PORT`, the value for the SDK's `endpoint_url`.
-    pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
-    }
-
-    /// Converse and ConverseStream requests received so far, whatever their outcome.
-    pub fn requests(&self) -> usize {
-        self.shared.requests.load(Ordering::SeqCst)
-    }
-
-    /// The last request's JSON body, with `modelId` (percent-decoded) and `operation`
-    /// (`converse` or `converse-stream`) added; a body that is not a JSON object is kept as a
-    /// string under `rawBody`.
-    pub fn last_request(&self) -> Option<Value> {
-        self.shared.last_request.lock().unwrap_or_else(|poison| poison.into_inner()).clone()
-    }
-
-    /// The emulator's routes with a state of their own, to mount in another server.
-    pub fn router() -> Router {
-        server::router(Arc::new(server::Shared::default()))
-    }
-}
-
-impl Drop for Emulator {
-    fn drop(&mut self) {
-        if let Some(shutdown) = self.shutdown.take() {
-            let _ = shutdown.send(());
-        }
-    }
-}
+pub use handle::Emulator;
+pub use queue::{Gate, Reply};
