@@ -150,21 +150,22 @@ async fn recorded_tool_use_stream_becomes_text_then_one_tool_call() {
 }
 
 #[tokio::test]
-async fn recorded_empty_text_delta_and_reasoning_make_no_chunks() {
+async fn recorded_reasoning_streams_apart_from_the_content_and_empty_deltas_make_no_chunks() {
     let events = sse_of("test_bedrock_model_stream_empty_text_delta.yaml", 0).await;
     let chunks = assert_complete_stream(&events);
     let deltas: Vec<&Value> = chunks.iter().map(|c| &c["choices"][0]["delta"]).collect();
+    let thought = "The user just says \"Hi\". We need to respond appropriately, friendly greeting. No special instructions. Should be short.";
     assert_eq!(
         deltas,
         [
             &json!({"role": "assistant", "content": ""}),
+            &json!({"reasoning_content": thought}),
             &json!({"content": "Hello! How can I help"}),
             &json!({"content": " you today?"}),
             &json!({}),
         ]
     );
-    let text = serde_json::to_string(&chunks).unwrap();
-    assert!(!text.contains("The user just says"), "reasoning is not part of the answer");
+    assert!(!content(&chunks).contains("The user just says"), "reasoning is not part of the answer");
 }
 
 #[tokio::test]

@@ -68,6 +68,15 @@ pub async fn start(addr: SocketAddr, backend: Backend, config: Config, tools: To
 
 /// Serves all routes over `state` (tests pass their own state).
 pub async fn serve(addr: SocketAddr, state: ToolsState, emulator: Option<Emulator>) -> std::io::Result<DevServer> {
+    if let Some(emulator) = &emulator {
+        // The emulator cannot know which model an application inference profile stands for:
+        // the configuration says it (`ARN#model`), so it is told the same.
+        for model in &state.app.config.models {
+            if let Some(entry) = model.catalog.filter(|_| model.id.contains(":application-inference-profile/")) {
+                emulator.register_profile(&model.id, entry.id);
+            }
+        }
+    }
     let listener = TcpListener::bind(addr).await?;
     let addr = listener.local_addr()?;
     let (shutdown, stopped) = oneshot::channel::<()>();

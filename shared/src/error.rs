@@ -50,6 +50,10 @@ pub enum ApiError {
     Internal(String),
 }
 
+/// The `code` of an error response, kept in its extensions for the request's metrics record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ErrorCode(pub &'static str);
+
 /// `{"error": {...}}`, the shape the OpenAI and Mistral SDKs read.
 #[derive(Debug, Serialize)]
 pub struct ErrorBody<'a> {
@@ -209,6 +213,8 @@ impl IntoResponse for ApiError {
             tracing::info!(status = status.as_u16(), code = self.code(), "request refused");
         }
         let mut response = (status, Json(self.body())).into_response();
+        // For the per-request metrics, which see the response only.
+        response.extensions_mut().insert(ErrorCode(self.code()));
         if let Some(secs) = self.retry_after() {
             response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs));
         }

@@ -32,6 +32,8 @@ pub struct Capabilities {
     pub system_prompt: bool,
     pub streaming_tool_calls: bool,
     pub json_schema: bool,
+    /// Answers carry `reasoning_content` (Magistral).
+    pub reasoning: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]

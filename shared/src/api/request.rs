@@ -47,6 +47,9 @@ pub struct ChatRequest {
     pub safe_prompt: Option<bool>,
     #[serde(default)]
     pub logprobs: Option<bool>,
+    /// OpenAI's reasoning budget: refused by name, since Bedrock takes none for Mistral's models.
+    #[serde(default)]
+    pub reasoning_effort: Option<Value>,
     /// How `model: "auto"` chooses, for this request (this gateway's extension).
     #[serde(default)]
     pub routing: Option<RoutingOptions>,

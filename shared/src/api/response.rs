@@ -38,6 +38,10 @@ pub struct NoExtras {}
 pub struct ResponseMessage {
     pub role: &'static str,
     pub content: Option<String>,
+    /// What a reasoning model (Magistral) thought before answering, kept out of `content`; the
+    /// field OpenAI-compatible clients read it from.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reasoning_content: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tool_calls: Option<Vec<ToolCall>>,
 }

@@ -5,10 +5,7 @@
 use std::sync::{Arc, Mutex};
 
 use aws_sdk_bedrockruntime::operation::converse::ConverseOutput;
-use aws_sdk_bedrockruntime::types::{
-    ContentBlock, ConversationRole, ConverseMetrics, ConverseOutput as Output, Message, StopReason, TokenUsage,
-    ToolUseBlock,
-};
+use aws_sdk_bedrockruntime::types::{ContentBlock, StopReason, ToolUseBlock};
 use futures_util::future::BoxFuture;
 use serde_json::Value;
 
@@ -94,24 +91,7 @@ pub fn tool_calls(calls: &[(&str, &str, Value)], input_tokens: i32, output_token
 
 /// An assistant answer of `content`.
 pub fn answer(content: Vec<ContentBlock>, stop: StopReason, input_tokens: i32, output_tokens: i32) -> ConverseOutput {
-    let message = Message::builder()
-        .role(ConversationRole::Assistant)
-        .set_content(Some(content))
-        .build()
-        .expect("role and content are set");
-    let usage = TokenUsage::builder()
-        .input_tokens(input_tokens)
-        .output_tokens(output_tokens)
-        .total_tokens(input_tokens + output_tokens)
-        .build()
-        .expect("token counts are set");
-    ConverseOutput::builder()
-        .output(Output::Message(message))
-        .stop_reason(stop)
-        .usage(usage)
-        .metrics(ConverseMetrics::builder().latency_ms(0).build().expect("latency is set"))
-        .build()
-        .expect("output, stop reason, usage and metrics are set")
+    super::converse_output(content, stop, input_tokens, output_tokens)
 }
 
 #[cfg(test)]

@@ -6,17 +6,20 @@
 //! streaming and tool-loop code never depends on which Bedrock operation a model is called with.
 
 pub mod fake;
+pub mod native;
 pub mod sdk;
 
 use std::pin::Pin;
 
 use aws_sdk_bedrockruntime::operation::converse::ConverseOutput;
 use aws_sdk_bedrockruntime::types::{
-    ConverseStreamOutput, InferenceConfiguration, Message, OutputConfig, SystemContentBlock, ToolConfiguration,
+    ContentBlock, ConversationRole, ConverseMetrics, ConverseOutput as Output, ConverseStreamOutput,
+    InferenceConfiguration, Message, OutputConfig, StopReason, SystemContentBlock, TokenUsage, ToolConfiguration,
 };
 use futures_util::Stream;
 use futures_util::future::BoxFuture;
 
+use crate::catalog::NativeBody;
 use crate::error::ApiError;
 
 pub use fake::FakeBedrock;
@@ -32,6 +35,11 @@ pub struct ModelRequest {
     pub inference: InferenceConfiguration,
     pub tool_config: Option<ToolConfiguration>,
     pub output_config: Option<OutputConfig>,
+    /// Called through InvokeModel with Mistral's native body instead of Converse.
+    pub native: Option<NativeBody>,
+    /// `tool_choice: "none"` with the tools still defined: what a conversation holding tool
+    /// calls needs to get a plain answer. Only the native chat body can say it.
+    pub tool_choice_none: bool,
 }
 
 impl ModelRequest {
@@ -44,8 +52,48 @@ impl ModelRequest {
             inference: InferenceConfiguration::builder().build(),
             tool_config: None,
             output_config: None,
+            native: None,
+            tool_choice_none: false,
         }
     }
+
+    /// The Bedrock operation this request goes through, as logs name it.
+    pub fn operation(&self, streamed: bool) -> &'static str {
+        match (self.native.is_some(), streamed) {
+            (false, false) => "converse",
+            (false, true) => "converse-stream",
+            (true, false) => "invoke",
+            (true, true) => "invoke-with-response-stream",
+        }
+    }
+}
+
+/// A Converse-shaped answer: the assistant's `content`, why it stopped, and its token counts.
+/// Native answers are turned into this too, so every route reads one shape.
+pub fn converse_output(
+    content: Vec<ContentBlock>,
+    stop: StopReason,
+    input_tokens: i32,
+    output_tokens: i32,
+) -> ConverseOutput {
+    let message = Message::builder()
+        .role(ConversationRole::Assistant)
+        .set_content(Some(content))
+        .build()
+        .expect("role and content are set");
+    let usage = TokenUsage::builder()
+        .input_tokens(input_tokens)
+        .output_tokens(output_tokens)
+        .total_tokens(input_tokens + output_tokens)
+        .build()
+        .expect("token counts are set");
+    ConverseOutput::builder()
+        .output(Output::Message(message))
+        .stop_reason(stop)
+        .usage(usage)
+        .metrics(ConverseMetrics::builder().latency_ms(0).build().expect("latency is set"))
+        .build()
+        .expect("output, stop reason, usage and metrics are set")
 }
 
 /// ConverseStream events, ending at the first error (mapped to [`ApiError`]).

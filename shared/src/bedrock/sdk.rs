@@ -3,7 +3,7 @@
 //! mapped to the API's error.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use aws_config::BehaviorVersion;
 use aws_config::retry::RetryConfig;
@@ -11,14 +11,16 @@ use aws_config::stalled_stream_protection::StalledStreamProtectionConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_sdk_bedrockruntime::Client;
 use aws_sdk_bedrockruntime::config::{Credentials, Region};
-use aws_sdk_bedrockruntime::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_bedrockruntime::operation::converse::ConverseOutput;
-use aws_sdk_bedrockruntime::types::error::ConverseStreamOutputError;
 use futures_util::future::BoxFuture;
 
 use super::{Bedrock, EventStream, ModelRequest};
-use crate::config::Config;
+use crate::config::{Config, Guardrail};
 use crate::error::ApiError;
+
+mod converse;
+mod errors;
+mod invoke;
 
 /// The real thing: `aws-sdk-bedrockruntime`.
 #[derive(Clone)]
@@ -26,6 +28,8 @@ pub struct SdkBedrock {
     client: Client,
     timeout: Duration,
     retry_after_secs: u32,
+    /// Applied to every call.
+    guardrail: Option<Guardrail>,
 }
 
 impl SdkBedrock {
@@ -57,67 +61,16 @@ impl SdkBedrock {
     }
 
     pub fn from_client(client: Client, config: &Config) -> Self {
-        SdkBedrock { client, timeout: config.bedrock_timeout, retry_after_secs: config.retry_after_secs }
+        SdkBedrock {
+            client,
+            timeout: config.bedrock_timeout,
+            retry_after_secs: config.retry_after_secs,
+            guardrail: config.guardrail.clone(),
+        }
     }
 
     pub fn into_shared(self) -> Arc<dyn Bedrock> {
         Arc::new(self)
-    }
-
-    fn map_error<E, R>(&self, err: SdkError<E, R>, model_id: &str) -> ApiError
-    where
-        E: ProvideErrorMetadata + std::error::Error + 'static,
-        R: std::fmt::Debug,
-    {
-        match &err {
-            SdkError::ServiceError(service) => {
-                let e = service.err();
-                ApiError::from_bedrock(e.code(), e.message(), model_id, self.retry_after_secs)
-            }
-            SdkError::TimeoutError(_) => self.timeout_error(model_id),
-            SdkError::DispatchFailure(failure) if failure.is_timeout() => self.timeout_error(model_id),
-            SdkError::DispatchFailure(failure) => ApiError::Unavailable {
-                message: format!(
-                    "could not reach Bedrock ({}). Check the region, network access from the function, and AWS credentials, then retry.",
-                    aws_sdk_bedrockruntime::error::DisplayErrorContext(
-                        failure.as_connector_error().map_or(&err as &dyn std::error::Error, |c| c as _)
-                    )
-                ),
-                retry_after: self.retry_after_secs,
-            },
-            _ => ApiError::Upstream(format!(
-                "the Bedrock call failed ({}). Retry the request.",
-                aws_sdk_bedrockruntime::error::DisplayErrorContext(&err)
-            )),
-        }
-    }
-
-    /// An error inside a started ConverseStream. Its exception frames carry the type only in the
-    /// `:exception-type` header, which the SDK turns into the error variant, not into `code()`.
-    fn map_stream_error<R>(&self, err: SdkError<ConverseStreamOutputError, R>, model_id: &str) -> ApiError
-    where
-        R: std::fmt::Debug,
-    {
-        if let SdkError::ServiceError(service) = &err {
-            let e = service.err();
-            let code = e.code().or(match e {
-                ConverseStreamOutputError::ThrottlingException(_) => Some("ThrottlingException"),
-                ConverseStreamOutputError::ModelStreamErrorException(_) => Some("ModelStreamErrorException"),
-                ConverseStreamOutputError::InternalServerException(_) => Some("InternalServerException"),
-                ConverseStreamOutputError::ServiceUnavailableException(_) => Some("ServiceUnavailableException"),
-                ConverseStreamOutputError::ValidationException(_) => Some("ValidationException"),
-                _ => None,
-            });
-            return ApiError::from_bedrock(code, e.message(), model_id, self.retry_after_secs);
-        }
-        self.map_error(err, model_id)
-    }
-
-    fn timeout_error(&self, model_id: &str) -> ApiError {
-        ApiError::Timeout(format!(
-            "Bedrock did not answer for {model_id} within {} ms. Retry, shorten the prompt or lower max_tokens.",
-            self.timeout.as_millis()
-        ))
     }
 }
 
@@ -140,78 +93,24 @@ fn stalled_stream_protection(config: &Config) -> StalledStreamProtectionConfig {
     StalledStreamProtectionConfig::enabled().grace_period(config.bedrock_timeout).build()
 }
 
+/// Converse for most models, InvokeModel with the native body for those the deployment names
+/// (`BEDROCK_INVOKE_MODELS`); the answer has one shape either way.
 impl Bedrock for SdkBedrock {
-    fn complete(&self, r: ModelRequest) -> BoxFuture<'_, Result<ConverseOutput, ApiError>> {
+    fn complete(&self, request: ModelRequest) -> BoxFuture<'_, Result<ConverseOutput, ApiError>> {
         Box::pin(async move {
-            let started = Instant::now();
-            let model_id = r.model_id.clone();
-            let result = self
-                .client
-                .converse()
-                .model_id(r.model_id)
-                .set_messages(Some(r.messages))
-                .set_system((!r.system.is_empty()).then_some(r.system))
-                .inference_config(r.inference)
-                .set_tool_config(r.tool_config)
-                .set_output_config(r.output_config)
-                .send()
-                .await;
-            let elapsed_ms = started.elapsed().as_millis() as u64;
-            match result {
-                Ok(output) => {
-                    let usage = output.usage();
-                    tracing::info!(
-                        model = %model_id,
-                        elapsed_ms,
-                        input_tokens = usage.map(|u| u.input_tokens),
-                        output_tokens = usage.map(|u| u.output_tokens),
-                        stop_reason = output.stop_reason().as_str(),
-                        "bedrock converse"
-                    );
-                    Ok(output)
-                }
-                Err(err) => {
-                    let mapped = self.map_error(err, &model_id);
-                    tracing::warn!(model = %model_id, elapsed_ms, code = mapped.code(), "bedrock converse failed");
-                    Err(mapped)
-                }
+            match request.native {
+                Some(kind) => self.invoke(request, kind).await,
+                None => self.converse(request).await,
             }
         })
     }
 
-    fn stream(&self, r: ModelRequest) -> BoxFuture<'_, Result<EventStream, ApiError>> {
+    fn stream(&self, request: ModelRequest) -> BoxFuture<'_, Result<EventStream, ApiError>> {
         Box::pin(async move {
-            let started = Instant::now();
-            let model_id = r.model_id.clone();
-            let output = self
-                .client
-                .converse_stream()
-                .model_id(r.model_id)
-                .set_messages(Some(r.messages))
-                .set_system((!r.system.is_empty()).then_some(r.system))
-                .inference_config(r.inference)
-                .set_tool_config(r.tool_config)
-                .set_output_config(r.output_config)
-                .send()
-                .await
-                .map_err(|err| {
-                    let mapped = self.map_error(err, &model_id);
-                    tracing::warn!(model = %model_id, code = mapped.code(), "bedrock converse-stream failed");
-                    mapped
-                })?;
-            tracing::info!(model = %model_id, elapsed_ms = started.elapsed().as_millis() as u64, "bedrock converse-stream accepted");
-            // The receiver, this client's settings and the model id travel with the stream
-            // state: nothing is cloned per event.
-            let state = Some((output.stream, self.clone(), model_id));
-            let events = futures_util::stream::unfold(state, |state| async move {
-                let (mut receiver, this, model_id) = state?;
-                match receiver.recv().await {
-                    Ok(Some(event)) => Some((Ok(event), Some((receiver, this, model_id)))),
-                    Ok(None) => None,
-                    Err(err) => Some((Err(this.map_stream_error(err, &model_id)), None)),
-                }
-            });
-            Ok(Box::pin(events) as EventStream)
+            match request.native {
+                Some(kind) => self.invoke_stream(request, kind).await,
+                None => self.converse_stream(request).await,
+            }
         })
     }
 }

@@ -4,6 +4,7 @@
 //! shows up in the first cold start's log instead of as odd 4xx/5xx answers later.
 
 mod env;
+pub mod guardrail;
 pub mod models;
 
 use std::collections::BTreeMap;
@@ -13,6 +14,7 @@ use crate::catalog::{Capabilities, Model, NativeBody, Price};
 use crate::model_choice::settings::RoutingSettings;
 
 pub use env::{ConfigError, Env, bad};
+pub use guardrail::Guardrail;
 
 /// A model this deployment may call: the id sent to Bedrock and what the catalog knows of it.
 #[derive(Debug, Clone, PartialEq)]
@@ -57,6 +59,11 @@ pub struct Config {
     pub max_output_tokens: Option<u32>,
     /// Tiers, policy and fallbacks of model choice.
     pub routing: RoutingSettings,
+    /// The Bedrock guardrail applied to every call, when configured.
+    pub guardrail: Option<Guardrail>,
+    /// The CloudWatch namespace of the per-request EMF records, `None` when they are off
+    /// (`METRICS=off`, and by default outside Lambda, where nothing would collect them).
+    pub metrics_namespace: Option<String>,
 }
 
 impl Config {
@@ -83,6 +90,8 @@ impl Config {
             max_messages: env.number("MAX_MESSAGES", 512, 1..=100_000)?,
             max_output_tokens: env.optional_number("MAX_OUTPUT_TOKENS", 1..=1_000_000)?,
             routing,
+            guardrail: Guardrail::load(env)?,
+            metrics_namespace: metrics_namespace(env)?,
         })
     }
 
@@ -100,6 +109,18 @@ impl Config {
     pub fn tiers(&self) -> impl DoubleEndedIterator<Item = &AllowedModel> + ExactSizeIterator {
         self.routing.tiers.iter().map(|&i| &self.models[i])
     }
+}
+
+/// `METRICS=emf|off` (default: emf inside Lambda) and `METRICS_NAMESPACE`.
+fn metrics_namespace(env: &Env) -> Result<Option<String>, ConfigError> {
+    let in_lambda = env.get("AWS_LAMBDA_FUNCTION_NAME").is_some();
+    let on = match env.get("METRICS").as_deref() {
+        None => in_lambda,
+        Some("emf") => true,
+        Some("off") => false,
+        Some(other) => return Err(bad("METRICS", format!("`{other}` is neither emf nor off"))),
+    };
+    Ok(on.then(|| env.get("METRICS_NAMESPACE").unwrap_or_else(|| crate::metrics::DEFAULT_NAMESPACE.to_owned())))
 }
 
 #[cfg(test)]

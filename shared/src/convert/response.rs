@@ -1,7 +1,9 @@
 //! Converse output → chat-completions response.
 
 use aws_sdk_bedrockruntime::operation::converse::ConverseOutput;
-use aws_sdk_bedrockruntime::types::{ContentBlock, ConverseOutput as Output, StopReason, TokenUsage};
+use aws_sdk_bedrockruntime::types::{
+    ContentBlock, ConverseOutput as Output, ReasoningContentBlock, StopReason, TokenUsage,
+};
 
 use super::document;
 use crate::api::request::{FunctionCall, ToolCall};
@@ -71,6 +73,7 @@ pub fn usage_from_tokens(tokens: Option<&TokenUsage>, price: Option<&Price>) -> 
 /// The assistant message and finish reason of a Converse answer.
 pub fn message_from_converse(output: &ConverseOutput) -> (ResponseMessage, FinishReason) {
     let mut text = String::new();
+    let mut reasoning = String::new();
     let mut calls = Vec::new();
     if let Some(Output::Message(message)) = output.output() {
         for block in message.content() {
@@ -85,7 +88,10 @@ pub fn message_from_converse(output: &ConverseOutput) -> (ResponseMessage, Finis
                     },
                     index: None,
                 }),
-                // Reasoning, citations and other blocks have no chat-completions equivalent.
+                ContentBlock::ReasoningContent(ReasoningContentBlock::ReasoningText(thought)) => {
+                    reasoning.push_str(thought.text());
+                }
+                // Redacted reasoning, citations and other blocks have no chat-completions equivalent.
                 _ => {}
             }
         }
@@ -96,6 +102,7 @@ pub fn message_from_converse(output: &ConverseOutput) -> (ResponseMessage, Finis
     let message = ResponseMessage {
         role: "assistant",
         content: if text.is_empty() && !calls.is_empty() { None } else { Some(text) },
+        reasoning_content: (!reasoning.is_empty()).then_some(reasoning),
         tool_calls: (!calls.is_empty()).then_some(calls),
     };
     (message, finish_reason(output.stop_reason()))

@@ -1,10 +1,9 @@
 //! `POST /v1/chat/completions`: one routed answer, as JSON.
 
-use axum::Json;
 use axum::extract::State;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 
-use super::{ChatBody, routed_model};
+use super::ChatBody;
 use crate::chat;
 use crate::error::ApiError;
 use crate::model_choice::RouteKind;
@@ -19,5 +18,6 @@ pub async fn complete(State(state): State<AppState>, ChatBody(request): ChatBody
     }
     let plan = chat::plan(&state.config, &request, RouteKind::Chat)?;
     let answer = chat::complete(&state.config, state.bedrock.as_ref(), &request, plan).await?;
-    Ok((routed_model(&answer.model.id), Json(answer.completion)).into_response())
+    let tool_calls = answer.completion.choices[0].message.tool_calls.as_ref().map_or(0, Vec::len);
+    Ok(super::answered(answer.completion, answer.bedrock_time, tool_calls))
 }

@@ -7,9 +7,12 @@ mod body;
 mod chat;
 mod extract;
 mod models;
+pub mod observe;
 mod stage;
 mod stream;
 mod tools;
+
+use std::sync::Arc;
 
 use axum::Router;
 use axum::routing::{MethodFilter, MethodRouter, on};
@@ -61,22 +64,32 @@ pub const ROUTES: &[Route] = &[
 
 /// The `converse` function: synchronous chat and the model list.
 pub fn converse_router(state: AppState) -> Router {
-    finish(app_routes(&["converse"]).with_state(state))
+    let metrics = namespace(&state);
+    finish(app_routes(&["converse"]).with_state(state), metrics)
 }
 
 /// The `stream` function: server-sent events through Lambda response streaming.
 pub fn stream_router(state: AppState) -> Router {
-    finish(app_routes(&["stream"]).with_state(state))
+    let metrics = namespace(&state);
+    finish(app_routes(&["stream"]).with_state(state), metrics)
 }
 
 /// The `tools` function: the server-side tool loop.
 pub fn tools_router(state: ToolsState) -> Router {
-    finish(tool_routes().with_state(state))
+    let metrics = namespace(&state.app);
+    finish(tool_routes().with_state(state), metrics)
 }
 
 /// Every function's routes on one router, as API Gateway would route them (the dev server).
 pub fn all_routes(state: ToolsState) -> Router {
-    finish(app_routes(&["converse", "stream"]).with_state(state.app.clone()).merge(tool_routes().with_state(state)))
+    let metrics = namespace(&state.app);
+    let routes =
+        app_routes(&["converse", "stream"]).with_state(state.app.clone()).merge(tool_routes().with_state(state));
+    finish(routes, metrics)
+}
+
+fn namespace(state: &AppState) -> Option<Arc<str>> {
+    state.config.metrics_namespace.as_deref().map(Arc::from)
 }
 
 fn app_routes(functions: &[&str]) -> Router<AppState> {
@@ -101,10 +114,13 @@ fn method(route: &Route) -> MethodFilter {
     }
 }
 
-/// JSON 404/405 in the API's error shape, and stage-free paths: the stage is stripped before
-/// routing, so the inner router is wrapped as a whole.
-fn finish(routes: Router) -> Router {
-    let inner = routes.fallback(not_found).method_not_allowed_fallback(method_not_allowed);
+/// JSON 404/405 in the API's error shape, a metrics record per request, and stage-free paths:
+/// the stage is stripped before routing, so the inner router is wrapped as a whole.
+fn finish(routes: Router, metrics: Option<Arc<str>>) -> Router {
+    let inner = routes
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(axum::middleware::from_fn_with_state(metrics, observe::observe));
     Router::new().fallback_service(tower::ServiceBuilder::new().map_request(stage::strip_stage).service(inner))
 }
 
@@ -123,6 +139,26 @@ fn not_found_message(path: &str) -> String {
     let mut paths: Vec<&str> = ROUTES.iter().map(|r| r.path).collect();
     paths.dedup();
     format!("no route for {path}; the API serves {}", paths.join(", "))
+}
+
+/// A JSON answer with its `x-routed-model` header and the observation its metrics record reads.
+/// `tool_calls` counts the calls the answer made: returned to the caller, or run by the loop.
+pub(crate) fn answered<F: serde::Serialize, X: serde::Serialize>(
+    completion: crate::api::response::ChatCompletion<F, X>,
+    bedrock_time: std::time::Duration,
+    tool_calls: usize,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let observation = crate::metrics::Observation::answered(
+        &completion.model,
+        completion.usage,
+        completion.routing.as_ref(),
+        bedrock_time,
+        tool_calls,
+    );
+    let mut response = (routed_model(&completion.model), axum::Json(completion)).into_response();
+    response.extensions_mut().insert(observation);
+    response
 }
 
 /// The `x-routed-model` header every answer carries: the model that produced it.

@@ -31,6 +31,7 @@ pub async fn list(State(state): State<AppState>) -> Json<ModelList> {
                 system_prompt: m.capabilities.system_prompt,
                 streaming_tool_calls: m.capabilities.streaming_tools,
                 json_schema: m.capabilities.json_schema,
+                reasoning: m.capabilities.reasoning,
             },
             pricing: m.price.map(|p| Pricing {
                 input_usd_per_million_tokens: p.input_per_million,

@@ -3,22 +3,20 @@
 //! The signature (when `TOOLS_INBOUND_SECRET` is set) is checked on the raw body before it is
 //! parsed, so an unauthenticated request never reaches the model.
 
-use axum::Json;
-use axum::body::Body;
-use axum::extract::State;
-use axum::response::{IntoResponse, Response};
-use http::HeaderMap;
-
-use super::routed_model;
 use crate::api::request::ChatRequest;
 use crate::error::ApiError;
 use crate::state::ToolsState;
 use crate::tools;
+use axum::body::Body;
+use axum::extract::State;
+use axum::response::Response;
+use http::HeaderMap;
 
 pub async fn complete(State(state): State<ToolsState>, headers: HeaderMap, body: Body) -> Result<Response, ApiError> {
     let body = super::read_body(body, state.app.config.max_body_bytes).await?;
     state.toolbox.authenticate(&headers, &body)?;
     let request = ChatRequest::from_slice(&body)?;
     let answer = tools::complete(&state.app.config, state.app.bedrock.as_ref(), &state.toolbox, request).await?;
-    Ok((routed_model(&answer.completion.model), Json(answer.completion)).into_response())
+    let tool_calls = answer.completion.extra.tool_runs.len();
+    Ok(super::answered(answer.completion, answer.bedrock_time, tool_calls))
 }

@@ -7,7 +7,8 @@ use aws_sdk_bedrockruntime::operation::converse::ConverseOutput;
 use aws_sdk_bedrockruntime::types::{
     ContentBlock, ContentBlockDelta, ContentBlockDeltaEvent, ContentBlockStart, ContentBlockStartEvent,
     ContentBlockStopEvent, ConversationRole, ConverseOutput as Output, ConverseStreamMetadataEvent,
-    ConverseStreamOutput, MessageStartEvent, MessageStopEvent, ToolUseBlockDelta, ToolUseBlockStart,
+    ConverseStreamOutput, MessageStartEvent, MessageStopEvent, ReasoningContentBlock, ReasoningContentBlockDelta,
+    ToolUseBlockDelta, ToolUseBlockStart,
 };
 use aws_smithy_types::error::operation::BuildError;
 
@@ -29,9 +30,9 @@ pub fn replay(output: &ConverseOutput) -> Result<Started, ApiError> {
     Ok(Started { first, events: Box::pin(futures_util::stream::iter(events.map(Ok))) })
 }
 
-/// The ConverseStream events equivalent to a Converse answer: `messageStart`; per text block
-/// one delta; per tool call its start, its whole input as one fragment; `messageStop`;
-/// `metadata`. Blocks without a chat-completions equivalent (reasoning, ...) are left out.
+/// The ConverseStream events equivalent to a Converse answer: `messageStart`; per text or
+/// reasoning block one delta; per tool call its start, its whole input as one fragment;
+/// `messageStop`; `metadata`. Blocks without a chat-completions equivalent are left out.
 pub fn events(output: &ConverseOutput) -> Result<Vec<ConverseStreamOutput>, ApiError> {
     build(output).map_err(|e| ApiError::Internal(format!("could not replay the Converse answer as a stream: {e}")))
 }
@@ -50,6 +51,9 @@ fn build(output: &ConverseOutput) -> Result<Vec<ConverseStreamOutput>, BuildErro
                 ContentBlockDelta::Text(protocol::strip_marker(text))
             }
             ContentBlock::Text(text) => ContentBlockDelta::Text(text.clone()),
+            ContentBlock::ReasoningContent(ReasoningContentBlock::ReasoningText(thought)) => {
+                ContentBlockDelta::ReasoningContent(ReasoningContentBlockDelta::Text(thought.text().to_owned()))
+            }
             ContentBlock::ToolUse(call) => {
                 let start = ToolUseBlockStart::builder().tool_use_id(call.tool_use_id()).name(call.name()).build()?;
                 events.push(ConverseStreamOutput::ContentBlockStart(

@@ -20,7 +20,7 @@ use crate::bedrock::{Bedrock, EventStream, ModelRequest};
 use crate::error::ApiError;
 
 pub use chunks::ChunkMapper;
-pub use relay::sse;
+pub use relay::{StreamMetrics, sse, sse_recorded};
 
 /// A ConverseStream that has produced its first event.
 pub struct Started {

@@ -4,6 +4,7 @@
 
 use std::convert::Infallible;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use aws_sdk_bedrockruntime::types::ConverseStreamOutput;
@@ -14,14 +15,37 @@ use tokio::time::Sleep;
 use super::{ChunkMapper, Deadline, Started, sse as frames};
 use crate::bedrock::EventStream;
 use crate::error::ApiError;
+use crate::metrics::Observation;
 
 /// How long the rest of a finished stream is read (normally it has already ended) so that its
 /// connection goes back to the pool instead of being closed.
 const DRAIN_LIMIT: Duration = Duration::from_millis(250);
 
+/// Where and how a streamed answer records its metrics when it ends.
+#[derive(Debug, Clone)]
+pub struct StreamMetrics {
+    pub namespace: Arc<str>,
+    pub function: &'static str,
+    pub route: &'static str,
+    /// When the request reached the gateway (time to first token counts from here).
+    pub request_started: tokio::time::Instant,
+    /// Time already spent on Bedrock before the stream started (triage, faults, the first event).
+    pub bedrock_before: Duration,
+}
+
 /// The SSE body of a started answer: one frame per chunk, then `[DONE]`; or, if Bedrock fails
 /// or the deadline passes mid-way, one error event, and the body ends.
 pub fn sse(started: Started, mapper: ChunkMapper, deadline: Deadline) -> impl Stream<Item = Result<Bytes, Infallible>> {
+    sse_recorded(started, mapper, deadline, None)
+}
+
+/// The same, writing the request's metrics record when the stream ends.
+pub fn sse_recorded(
+    started: Started,
+    mapper: ChunkMapper,
+    deadline: Deadline,
+    metrics: Option<StreamMetrics>,
+) -> impl Stream<Item = Result<Bytes, Infallible>> {
     let relay = Relay {
         first: Some(started.first),
         events: started.events,
@@ -31,6 +55,9 @@ pub fn sse(started: Started, mapper: ChunkMapper, deadline: Deadline) -> impl St
         phase: Phase::Streaming,
         frames: 0,
         started: Instant::now(),
+        first_frame_at: None,
+        waiting: Duration::ZERO,
+        metrics,
     };
     futures_util::stream::unfold(relay, |mut relay| async move {
         let frame = relay.next_frame().await?;
@@ -55,6 +82,10 @@ struct Relay {
     phase: Phase,
     frames: usize,
     started: Instant,
+    first_frame_at: Option<tokio::time::Instant>,
+    /// Time spent waiting for Bedrock's events.
+    waiting: Duration,
+    metrics: Option<StreamMetrics>,
 }
 
 impl Relay {
@@ -79,13 +110,14 @@ impl Relay {
                         let error = self.deadline.error(&self.mapper.envelope().model);
                         return Some(self.fail(error));
                     }
-                    next = self.events.next() => next,
+                    next = timed(&mut self.waiting, self.events.next()) => next,
                 },
             };
             match next {
                 Some(Ok(event)) => {
                     let Some(chunk) = self.mapper.map(&event) else { continue };
                     self.frames += 1;
+                    self.first_frame_at.get_or_insert_with(tokio::time::Instant::now);
                     if self.mapper.is_finished() {
                         self.phase = Phase::Draining;
                         self.log_end("complete");
@@ -113,6 +145,7 @@ impl Relay {
     /// The error event that ends the stream.
     fn fail(&mut self, error: ApiError) -> Bytes {
         self.phase = Phase::Done;
+        self.record(error.status().as_u16(), Some(error.code()));
         tracing::warn!(
             model = %self.mapper.envelope().model,
             status = error.status().as_u16(),
@@ -125,6 +158,7 @@ impl Relay {
     }
 
     fn log_end(&self, outcome: &'static str) {
+        self.record(200, None);
         let usage = self.mapper.usage().unwrap_or_default();
         tracing::info!(
             model = %self.mapper.envelope().model,
@@ -140,9 +174,39 @@ impl Relay {
     }
 }
 
+impl Relay {
+    /// Writes the request's metrics record: the answer's accounts, time to first token, and the
+    /// time spent waiting on Bedrock.
+    fn record(&self, status: u16, code: Option<&str>) {
+        let Some(metrics) = &self.metrics else { return };
+        let report = self.mapper.ledger().map(|l| l.report());
+        let usage = self.mapper.ledger().map(|l| l.usage()).or(self.mapper.usage()).unwrap_or_default();
+        let mut observation = Observation::answered(
+            &self.mapper.envelope().model,
+            usage,
+            report.as_ref(),
+            metrics.bedrock_before + self.waiting,
+            self.mapper.tool_calls(),
+        );
+        observation.time_to_first_token = self.first_frame_at.map(|at| at - metrics.request_started);
+        let latency = metrics.request_started.elapsed();
+        observation.record(metrics.function, metrics.route, status, code, latency).emit(&metrics.namespace);
+    }
+}
+
+/// Awaits `work`, adding the time it took to `total`.
+async fn timed<T>(total: &mut Duration, work: impl Future<Output = T>) -> T {
+    let started = Instant::now();
+    let out = work.await;
+    *total += started.elapsed();
+    out
+}
+
 impl Drop for Relay {
     fn drop(&mut self) {
         if self.phase == Phase::Streaming {
+            // 499, nginx's "client closed request": the caller left before the answer ended.
+            self.record(499, Some("client_closed"));
             tracing::info!(
                 model = %self.mapper.envelope().model,
                 frames = self.frames,

@@ -14,8 +14,11 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 use serde_json::{Value, json};
 
+use tokio::time::Instant;
+
 use crate::api::request::ChatRequest;
 use crate::error::ApiError;
+use crate::metrics::Observation;
 use crate::state::ToolsState;
 use crate::tools::{self, webhook::OutboundError};
 
@@ -64,7 +67,7 @@ pub async fn from_sqs_body(state: &ToolsState, event_id: &str, body: &str) -> Re
     let event: ToolsEvent<&RawValue> =
         serde_json::from_str(body).map_err(|e| Failure::Malformed(format!("the message body: {e}; {SHAPE}")))?;
     let request = ChatRequest::from_slice(event.request.get().as_bytes());
-    run(state, event_id, &event.callback_url, event.reference, request).await
+    recorded(state, "sqs", run(state, event_id, &event.callback_url, event.reference, request)).await
 }
 
 /// An EventBridge `detail`, already decoded by the event type.
@@ -72,7 +75,28 @@ pub async fn from_detail(state: &ToolsState, event_id: &str, detail: Value) -> R
     let event: ToolsEvent<Value> =
         serde_json::from_value(detail).map_err(|e| Failure::Malformed(format!("the detail: {e}; {SHAPE}")))?;
     let request = ChatRequest::from_value(event.request);
-    run(state, event_id, &event.callback_url, event.reference, request).await
+    recorded(state, "eventbridge", run(state, event_id, &event.callback_url, event.reference, request)).await
+}
+
+/// Runs one event and writes its metrics record: the answer's accounts when there is one, the
+/// failure's class when there is not.
+async fn recorded(
+    state: &ToolsState,
+    source: &'static str,
+    work: impl Future<Output = (Result<(), Failure>, Observation)>,
+) -> Result<(), Failure> {
+    let started = Instant::now();
+    let (outcome, observation) = work.await;
+    if let Some(namespace) = &state.app.config.metrics_namespace {
+        let (status, code) = match &outcome {
+            Ok(()) => (200, None),
+            Err(Failure::Malformed(_)) => (400, Some("malformed_event")),
+            Err(Failure::Configuration(_)) => (500, Some("misconfigured")),
+            Err(Failure::Transient(_)) => (503, Some("transient")),
+        };
+        observation.record("tools", source, status, code, started.elapsed()).emit(namespace);
+    }
+    outcome
 }
 
 async fn run(
@@ -81,6 +105,19 @@ async fn run(
     callback_url: &str,
     reference: Option<Value>,
     request: Result<ChatRequest, ApiError>,
+) -> (Result<(), Failure>, Observation) {
+    let mut observation = Observation::default();
+    let outcome = deliver(state, event_id, callback_url, reference, request, &mut observation).await;
+    (outcome, observation)
+}
+
+async fn deliver(
+    state: &ToolsState,
+    event_id: &str,
+    callback_url: &str,
+    reference: Option<Value>,
+    request: Result<ChatRequest, ApiError>,
+    observation: &mut Observation,
 ) -> Result<(), Failure> {
     let toolbox = &state.toolbox;
     let settings = &toolbox.settings;
@@ -104,7 +141,17 @@ async fn run(
         Err(e) => Err(e),
     };
     let mut answer = match outcome {
-        Ok(answer) => json!({"status": "completed", "response": answer.completion}),
+        Ok(answer) => {
+            let completion = &answer.completion;
+            *observation = Observation::answered(
+                &completion.model,
+                completion.usage,
+                completion.routing.as_ref(),
+                answer.bedrock_time,
+                completion.extra.tool_runs.len(),
+            );
+            json!({"status": "completed", "response": answer.completion})
+        }
         Err(e) if retryable(&e) => return Err(Failure::Transient(format!("the tool loop failed: {e}"))),
         Err(e) => json!({"status": "failed", "error": e.body().error}),
     };

@@ -32,26 +32,37 @@ pub struct Prepared {
 /// Validates `req` for `model` and builds the Converse input.
 pub fn prepare(req: &ChatRequest, model: &AllowedModel, config: &Config) -> Result<Prepared, ApiError> {
     params::refuse_unsupported_fields(req)?;
-    let inference = params::inference_config(req, config)?;
+    params::refuse_reasoning_budget(req, model)?;
+    let inference = params::inference_config(req, model, config)?;
     let tools = tools::tool_config(req.tools.as_deref(), req.tool_choice.as_ref(), model)?;
     let messages::Conversation { mut system, messages, has_tool_blocks } =
         messages::conversation(&req.messages, model, config)?;
 
-    let tool_config = match tools {
-        tools::ToolPlan::Send(config) => Some(config),
+    let (tool_config, tool_choice_none) = match tools {
+        tools::ToolPlan::Send(config) => (Some(config), false),
+        tools::ToolPlan::SendNone(config) => (Some(config), true),
         tools::ToolPlan::Omit if has_tool_blocks => {
             return Err(ApiError::invalid(
                 "tools",
-                "the conversation holds tool calls, so Bedrock needs the tool definitions: send `tools` with every request of a tool conversation (and not tool_choice \"none\")",
+                "the conversation holds tool calls, so Bedrock needs the tool definitions: send `tools` with every request of a tool conversation (and not tool_choice \"none\", which Converse cannot express; Mistral's native API can: BEDROCK_INVOKE_MODELS)",
             ));
         }
-        tools::ToolPlan::Omit => None,
+        tools::ToolPlan::Omit => (None, false),
     };
 
     let output_config = output_format::output_config(req.response_format.as_ref(), model, &mut system)?;
 
     Ok(Prepared {
-        request: ModelRequest { model_id: model.id.clone(), messages, system, inference, tool_config, output_config },
+        request: ModelRequest {
+            model_id: model.id.clone(),
+            messages,
+            system,
+            inference,
+            tool_config,
+            output_config,
+            native: model.native,
+            tool_choice_none,
+        },
         stream: req.stream.unwrap_or(false),
     })
 }

@@ -4,7 +4,8 @@
 use aws_sdk_bedrockruntime::types::InferenceConfiguration;
 
 use crate::api::request::ChatRequest;
-use crate::config::Config;
+use crate::catalog::NativeBody;
+use crate::config::{AllowedModel, Config};
 use crate::error::ApiError;
 
 /// Bedrock's limit on stop sequences for Mistral models.
@@ -50,7 +51,28 @@ pub(super) fn refuse_unsupported_fields(req: &ChatRequest) -> Result<(), ApiErro
     Ok(())
 }
 
-pub(super) fn inference_config(req: &ChatRequest, config: &Config) -> Result<InferenceConfiguration, ApiError> {
+/// Bedrock takes no reasoning budget for Mistral's models: Magistral reasons on its own, the
+/// others do not reason at all. Either way the field is refused, not silently dropped.
+pub(super) fn refuse_reasoning_budget(req: &ChatRequest, model: &AllowedModel) -> Result<(), ApiError> {
+    if req.reasoning_effort.as_ref().is_none_or(serde_json::Value::is_null) {
+        return Ok(());
+    }
+    let why = if model.capabilities.reasoning {
+        format!("{} reasons on its own and Bedrock takes no reasoning budget for it; remove the field", model.id)
+    } else {
+        format!(
+            "{} does not reason; remove the field, or choose a reasoning model (see GET /v1/models, `reasoning`) such as magistral-small",
+            model.id
+        )
+    };
+    Err(ApiError::unsupported("reasoning_effort", why))
+}
+
+pub(super) fn inference_config(
+    req: &ChatRequest,
+    model: &AllowedModel,
+    config: &Config,
+) -> Result<InferenceConfiguration, ApiError> {
     let mut inference = InferenceConfiguration::builder();
     if let Some(t) = req.temperature {
         if !(0.0..=1.0).contains(&t) {
@@ -87,6 +109,15 @@ pub(super) fn inference_config(req: &ChatRequest, config: &Config) -> Result<Inf
         }
         if stop.iter().any(String::is_empty) {
             return Err(ApiError::invalid("stop", "stop sequences must not be empty"));
+        }
+        if model.native == Some(NativeBody::Chat) && !stop.is_empty() {
+            return Err(ApiError::unsupported(
+                "stop",
+                format!(
+                    "{} is called through Mistral's native chat body (BEDROCK_INVOKE_MODELS), which takes no stop sequences on Bedrock; remove them, or call the model through Converse",
+                    model.id
+                ),
+            ));
         }
         inference = inference.set_stop_sequences((!stop.is_empty()).then_some(stop));
     }

@@ -10,6 +10,7 @@ use serde_json::{Value, json};
 
 use super::internal;
 use crate::api::request::{ToolChoice, ToolSpec};
+use crate::catalog::NativeBody;
 use crate::config::AllowedModel;
 use crate::convert::document::to_document;
 use crate::error::ApiError;
@@ -19,6 +20,8 @@ pub const MAX_TOOL_NAME: usize = 64;
 
 pub(super) enum ToolPlan {
     Send(ToolConfiguration),
+    /// `tool_choice: "none"` with the tools still defined (the native chat body only).
+    SendNone(ToolConfiguration),
     Omit,
 }
 
@@ -49,7 +52,8 @@ pub(super) fn tool_config(
             _ => Err(ApiError::invalid("tool_choice", "forces a tool call, but no `tools` were given")),
         };
     }
-    if mode == Some("none") {
+    let native_chat = model.native == Some(NativeBody::Chat);
+    if mode == Some("none") && !native_chat {
         return Ok(ToolPlan::Omit);
     }
     if !model.capabilities.tools {
@@ -130,7 +134,7 @@ pub(super) fn tool_config(
     };
     let config =
         ToolConfiguration::builder().set_tools(Some(specs)).tool_choice(bedrock_choice).build().map_err(internal)?;
-    Ok(ToolPlan::Send(config))
+    Ok(if mode == Some("none") { ToolPlan::SendNone(config) } else { ToolPlan::Send(config) })
 }
 
 pub fn valid_tool_name(name: &str) -> bool {

@@ -1,13 +1,16 @@
 //! ConverseStream events → `chat.completion.chunk`s: the state machine of one streamed answer.
 //!
 //! Each Bedrock event yields at most one chunk, so a chunk goes out as soon as its event is in:
-//! `messageStart` → the role chunk; a text delta → `delta.content`; a `toolUse` block start →
+//! `messageStart` → the role chunk; a text delta → `delta.content`; a reasoning delta →
+//! `delta.reasoning_content` (never mixed into the content); a `toolUse` block start →
 //! a `delta.tool_calls` entry with id and name; each `toolUse` input fragment → an `arguments`
 //! fragment on the same tool index; `messageStop` is held until `metadata`, so the last chunk
 //! carries both `finish_reason` and `usage`, as Mistral's API does (and no chunk with empty
 //! `choices`, which naive OpenAI clients index into).
 
-use aws_sdk_bedrockruntime::types::{ContentBlockDelta, ContentBlockStart, ConverseStreamOutput};
+use aws_sdk_bedrockruntime::types::{
+    ContentBlockDelta, ContentBlockStart, ConverseStreamOutput, ReasoningContentBlockDelta,
+};
 
 use crate::api::chunk::{ChatChunk, ChunkChoice, Delta, FunctionDelta, ToolCallDelta};
 use crate::api::response::{FinishReason, Usage};
@@ -106,6 +109,11 @@ impl ChunkMapper {
                 Some(ContentBlockDelta::Text(text)) if !text.is_empty() => {
                     Some(self.delta_chunk(Delta { content: Some(text.clone()), ..Delta::default() }))
                 }
+                Some(ContentBlockDelta::ReasoningContent(ReasoningContentBlockDelta::Text(thought)))
+                    if !thought.is_empty() =>
+                {
+                    Some(self.delta_chunk(Delta { reasoning_content: Some(thought.clone()), ..Delta::default() }))
+                }
                 Some(ContentBlockDelta::ToolUse(tool)) if !tool.input().is_empty() => {
                     let block = delta.content_block_index();
                     let Some(index) = self.tool_blocks.iter().rposition(|b| *b == block) else {
@@ -123,8 +131,8 @@ impl ChunkMapper {
                     };
                     Some(self.delta_chunk(Delta { tool_calls: Some(vec![call]), ..Delta::default() }))
                 }
-                // Reasoning, citations and empty deltas have nothing to show; the first event
-                // still announces the role.
+                // Reasoning signatures, citations and empty deltas have nothing to show; the
+                // first event still announces the role.
                 _ => self.role_chunk(),
             },
             ConverseStreamOutput::MessageStop(stop) => {

@@ -166,7 +166,7 @@ fn parallel_tool_calls_get_distinct_indexes_in_order_of_appearance() {
 }
 
 #[test]
-fn empty_and_reasoning_deltas_produce_no_chunk() {
+fn empty_deltas_produce_no_chunk_and_reasoning_stays_out_of_the_content() {
     let mut m = mapper();
     let reasoning = ConverseStreamOutput::ContentBlockDelta(
         ContentBlockDeltaEvent::builder()
@@ -178,7 +178,15 @@ fn empty_and_reasoning_deltas_produce_no_chunk() {
     let chunks =
         run(&mut m, &[start(), text(0, ""), reasoning, text(2, "Hi"), stop(StopReason::EndTurn), metadata(1, 1)]);
     let contents: Vec<&Value> = chunks.iter().map(|c| &c["choices"][0]["delta"]).collect();
-    assert_eq!(contents, [&json!({"role": "assistant", "content": ""}), &json!({"content": "Hi"}), &json!({})]);
+    assert_eq!(
+        contents,
+        [
+            &json!({"role": "assistant", "content": ""}),
+            &json!({"reasoning_content": "hmm"}),
+            &json!({"content": "Hi"}),
+            &json!({}),
+        ]
+    );
 }
 
 #[test]
