@@ -41,6 +41,18 @@ def test_generated_blocks_are_current() -> None:
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+def test_show_iam_prints_every_function_role() -> None:
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "deploy" / "show_iam.py"), "InferenceProfileIds=us.mistral.pixtral-large-2502-v1:0"],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr
+    for function in BINARIES:
+        assert f"== {function} (role " in result.stdout
+    assert "inference-profile/us.mistral.pixtral-large-2502-v1:0" in result.stdout
+
+
 def test_each_route_is_proxied_to_its_function(template: dict[str, Any]) -> None:
     paths = api_paths(evaluated(template))
     found = {(path, method) for path, item in paths.items() for method in item}
