@@ -189,12 +189,13 @@ def test_eventbridge_rule_is_optional_and_dead_letters(template: dict[str, Any])
     assert ev.resource("ToolsEventPermission")["Properties"]["SourceArn"] == "<GetAtt ToolsEventRule.Arn>"
 
 
-def test_functions_see_paths_without_the_stage(template: dict[str, Any]) -> None:
-    # lambda_http prefixes REST paths with the stage name unless this is set.
+def test_the_router_alone_removes_the_stage(template: dict[str, Any]) -> None:
+    # One mechanism for the stage prefix: the router strips it (shared/src/routes/stage.rs), so
+    # lambda_http's own switch must not be set as well.
     ev = evaluated(template)
     for logical_id in BINARIES:
         variables = ev.resource(logical_id)["Properties"]["Environment"]["Variables"]
-        assert variables["AWS_LAMBDA_HTTP_IGNORE_STAGE_IN_PATH"] == "true"
+        assert "AWS_LAMBDA_HTTP_IGNORE_STAGE_IN_PATH" not in variables
         assert variables["RUST_LOG"] == "info"
         assert variables["BEDROCK_DEFAULT_MODEL"] == "mistral.mistral-large-2407-v1:0"
 
