@@ -1,9 +1,11 @@
 """The rest of template.yaml's contract, on the transformed template: routes and how API Gateway
 calls each function, auth on every route in both auth modes, the optional pieces, outputs, build
-settings, timeouts, logs, and the parameter rules."""
+settings, timeouts, logs, the parameter rules, and the metrics namespace, dashboard and alarms."""
 
 from __future__ import annotations
 
+import json
+import re
 import subprocess
 import sys
 from typing import Any
@@ -223,3 +225,94 @@ def test_parameter_patterns_refuse_bad_ids(template: dict[str, Any]) -> None:
     for params in ({"ModelIds": "mistral.ok-v1:0,"}, {"ModelIds": "anthropic.claude-v2"}, {"InferenceProfileIds": "mistral.x"}):
         with pytest.raises(ValueError):
             Evaluator(template, params)
+
+
+# ---------------------------------------------------------------------- metrics: dashboard, alarms
+
+NAMESPACE = "MistralBedrock/mistral-api"  # MistralBedrock/<stack name>, as cfn.STACK names it
+ALARMS = {
+    f"{binary.capitalize()}{kind}Alarm": (binary, metric)
+    for binary in BINARIES.values()
+    for kind, metric in (("ServerErrorRate", "ServerErrors"), ("ThrottleRate", "Throttles"))
+}
+
+
+def dashboard(ev: Evaluator) -> dict[str, Any]:
+    (board,) = ev.resources("AWS::CloudWatch::Dashboard").values()
+    return json.loads(board["Properties"]["DashboardBody"])
+
+
+def test_every_function_writes_metrics_to_the_stack_namespace(template: dict[str, Any]) -> None:
+    ev = evaluated(template)
+    for logical_id in BINARIES:
+        assert ev.resource(logical_id)["Properties"]["Environment"]["Variables"]["METRICS_NAMESPACE"] == NAMESPACE
+    assert ev.value(ev.template["Outputs"])["MetricsNamespace"]["Value"] == NAMESPACE
+
+
+def test_dashboard_reads_the_stack_namespace_in_the_stack_region(template: dict[str, Any]) -> None:
+    ev = Evaluator(transform(template, {}), {}, region="eu-west-3")
+    widgets = dashboard(ev)["widgets"]
+    for widget in widgets:
+        if widget["type"] != "metric":
+            continue
+        assert widget["properties"]["region"] == "eu-west-3"
+        for line in widget["properties"]["metrics"]:
+            if isinstance(line[0], dict):
+                assert f'{{"{NAMESPACE}",Function,Model,Route}}' in line[0]["expression"]
+            else:
+                assert line[0] == NAMESPACE
+    (alarm_widget,) = [w for w in widgets if w["type"] == "alarm"]
+    assert set(alarm_widget["properties"]["alarms"]) == {f"<GetAtt {a}.Arn>" for a in ALARMS}
+
+
+def test_dashboard_widgets_tile_the_grid_without_overlap(template: dict[str, Any]) -> None:
+    taken: set[tuple[int, int]] = set()
+    for widget in dashboard(evaluated(template))["widgets"]:
+        assert widget["x"] + widget["width"] <= 24, widget["properties"]["title"]
+        cells = {(x, y) for x in range(widget["x"], widget["x"] + widget["width"]) for y in range(widget["y"], widget["y"] + widget["height"])}
+        assert not cells & taken, f"{widget['properties']['title']} overlaps another widget"
+        taken |= cells
+
+
+def test_cost_per_model_is_an_hourly_sum_over_the_model_dimension_set(template: dict[str, Any]) -> None:
+    (cost,) = [w for w in dashboard(evaluated(template))["widgets"] if w["properties"]["title"].startswith("Cost per model")]
+    ((query,),) = cost["properties"]["metrics"]
+    assert query["expression"] == f"SEARCH('{{\"{NAMESPACE}\",Function,Model,Route}} MetricName=\"CostUSD\"', 'Sum', 3600)"
+    assert cost["properties"]["period"] == 3600
+    assert "${PROP('Dim.Model')}" in query["label"]
+
+
+def test_each_function_has_a_5xx_and_a_throttle_rate_alarm(template: dict[str, Any]) -> None:
+    ev = evaluated(template)
+    alarms = ev.resources("AWS::CloudWatch::Alarm")
+    assert set(alarms) == set(ALARMS)
+    for logical_id, (binary, metric) in ALARMS.items():
+        props = alarms[logical_id]["Properties"]
+        assert props["TreatMissingData"] == "notBreaching"
+        assert props["ComparisonOperator"] == "GreaterThanThreshold" and 0 < float(props["Threshold"]) < 1
+        assert int(props["DatapointsToAlarm"]) <= int(props["EvaluationPeriods"])
+        queries = {q["Id"]: q for q in props["Metrics"]}
+        (result,) = [q for q in queries.values() if q["ReturnData"]]
+        # The expression divides the failed answers by the requests, and only names queries of this alarm.
+        assert "failed" in result["Expression"] and "/ requests" in result["Expression"]
+        assert set(re.findall(r"\b[a-z]+\b", result["Expression"])) - {"failed", "requests"} == set()
+        for query_id, wanted in (("failed", metric), ("requests", "Requests")):
+            stat = queries[query_id]["MetricStat"]
+            assert stat["Metric"] == {"Namespace": NAMESPACE, "MetricName": wanted, "Dimensions": [{"Name": "Function", "Value": binary}]}
+            assert (stat["Stat"], int(stat["Period"])) == ("Sum", 300)
+
+
+@pytest.mark.parametrize("topic", ["", "arn:aws:sns:us-east-1:123456789012:ops-alerts"])
+def test_alarms_notify_the_topic_only_when_given(template: dict[str, Any], topic: str) -> None:
+    ev = evaluated(template, AlarmTopicArn=topic)
+    for alarm in ev.resources("AWS::CloudWatch::Alarm").values():
+        props = alarm["Properties"]
+        if topic:
+            assert props["AlarmActions"] == [topic] and props["OKActions"] == [topic]
+        else:
+            assert "AlarmActions" not in props and "OKActions" not in props
+
+
+def test_alarm_topic_must_be_an_sns_arn(template: dict[str, Any]) -> None:
+    with pytest.raises(ValueError):
+        Evaluator(template, {"AlarmTopicArn": "ops-alerts"})
