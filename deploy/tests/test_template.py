@@ -316,3 +316,72 @@ def test_alarms_notify_the_topic_only_when_given(template: dict[str, Any], topic
 def test_alarm_topic_must_be_an_sns_arn(template: dict[str, Any]) -> None:
     with pytest.raises(ValueError):
         Evaluator(template, {"AlarmTopicArn": "ops-alerts"})
+
+
+# ---------------------------------------------------------------------- guardrail, native bodies, profiles
+
+GUARDRAIL = "arn:aws:bedrock:us-east-1:123456789012:guardrail/abc123def456"
+APP_PROFILE = "arn:aws:bedrock:us-east-1:123456789012:application-inference-profile/a1b2c3d4e5f6"
+GUARDRAIL_VARIABLES = ("BEDROCK_GUARDRAIL_ID", "BEDROCK_GUARDRAIL_VERSION", "BEDROCK_GUARDRAIL_TRACE")
+
+
+def variables(ev: Evaluator, logical_id: str) -> dict[str, str]:
+    return ev.resource(logical_id)["Properties"]["Environment"]["Variables"]
+
+
+def test_guardrail_settings_reach_every_function_only_when_given(template: dict[str, Any]) -> None:
+    unset = evaluated(template)
+    with_defaults = evaluated(template, GuardrailArn=GUARDRAIL)
+    pinned = evaluated(template, GuardrailArn=GUARDRAIL, GuardrailVersion="7", GuardrailTrace="enabled_full")
+    for logical_id in BINARIES:
+        assert not set(GUARDRAIL_VARIABLES) & set(variables(unset, logical_id))
+        assert [variables(with_defaults, logical_id)[v] for v in GUARDRAIL_VARIABLES] == [GUARDRAIL, "DRAFT", "disabled"]
+        assert [variables(pinned, logical_id)[v] for v in GUARDRAIL_VARIABLES] == [GUARDRAIL, "7", "enabled_full"]
+
+
+def test_native_body_models_reach_every_function_only_when_given(template: dict[str, Any]) -> None:
+    unset = evaluated(template)
+    ev = evaluated(template, InvokeModelIds=f"mistral.mistral-large-2407-v1:0,{APP_PROFILE}")
+    for logical_id in BINARIES:
+        assert "BEDROCK_INVOKE_MODELS" not in variables(unset, logical_id)
+        assert variables(ev, logical_id)["BEDROCK_INVOKE_MODELS"] == f"mistral.mistral-large-2407-v1:0,{APP_PROFILE}"
+
+
+def test_application_profiles_join_the_model_list_with_their_model(template: dict[str, Any]) -> None:
+    ev = evaluated(
+        template,
+        ModelIds="mistral.mistral-small-2402-v1:0",
+        InferenceProfileIds="us.mistral.pixtral-large-2502-v1:0",
+        ApplicationInferenceProfileArns=APP_PROFILE,
+        ApplicationInferenceProfileModels="mistral.mistral-large-3-675b-instruct",
+        DefaultModel=APP_PROFILE,
+    )
+    for logical_id in BINARIES:
+        env = variables(ev, logical_id)
+        assert env["BEDROCK_MODEL_IDS"] == (
+            f"mistral.mistral-small-2402-v1:0,us.mistral.pixtral-large-2502-v1:0,{APP_PROFILE}#mistral.mistral-large-3-675b-instruct"
+        )
+        assert env["BEDROCK_DEFAULT_MODEL"] == APP_PROFILE
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"GuardrailArn": "abc123def456"},
+        {"GuardrailArn": "arn:aws:bedrock:us-east-1:123456789012:guardrail/*"},
+        {"GuardrailArn": "arn:aws:bedrock:us-east-1:123456789012:guardrail-profile/us.guardrail.v1:0"},
+        {"GuardrailVersion": "draft"},
+        {"GuardrailVersion": "0"},
+        {"GuardrailVersion": ""},
+        {"GuardrailTrace": "on"},
+        {"ApplicationInferenceProfileArns": "arn:aws:bedrock:us-east-1:123456789012:inference-profile/us.mistral.pixtral-large-2502-v1:0"},
+        {"ApplicationInferenceProfileArns": "arn:aws:bedrock:us-east-1:123456789012:application-inference-profile/*"},
+        {"ApplicationInferenceProfileModels": "us.mistral.pixtral-large-2502-v1:0"},
+        {"ApplicationInferenceProfileRegions": "*"},
+        {"InvokeModelIds": "mistral.*"},
+        {"DefaultModel": "arn:aws:bedrock:us-east-1:123456789012:guardrail/abc123def456"},
+    ],
+)
+def test_parameter_patterns_refuse_bad_guardrails_and_profiles(template: dict[str, Any], params: dict[str, str]) -> None:
+    with pytest.raises(ValueError):
+        Evaluator(template, params)
