@@ -4,7 +4,9 @@ settings, timeouts, logs, the parameter rules, and the metrics namespace, dashbo
 
 from __future__ import annotations
 
+import copy
 import json
+import pathlib
 import re
 import subprocess
 import sys
@@ -385,3 +387,45 @@ def test_application_profiles_join_the_model_list_with_their_model(template: dic
 def test_parameter_patterns_refuse_bad_guardrails_and_profiles(template: dict[str, Any], params: dict[str, str]) -> None:
     with pytest.raises(ValueError):
         Evaluator(template, params)
+
+
+# ---------------------------------------------------------------------- Lambda Managed Instances recipe
+
+def managed_instances_recipe(tmp: pathlib.Path) -> dict[str, Any]:
+    """The YAML block of docs/deploy.md section 8, loaded with CloudFormation's tags."""
+    text = (ROOT / "docs" / "deploy.md").read_text()
+    block = text.split("<!-- managed-instances-recipe: start -->", 1)[1].split("<!-- managed-instances-recipe: end -->", 1)[0]
+    path = tmp / "managed-instances-recipe.yaml"
+    path.write_text(block.strip().removeprefix("```yaml").removesuffix("```"))
+    return load_template(path)
+
+
+def test_the_managed_instances_recipe_translates_lints_and_keeps_least_privilege(template: dict[str, Any], tmp_path: pathlib.Path) -> None:
+    from cfnlint.api import ManualArgs, lint
+    from test_iam import check_least_privilege
+
+    recipe = managed_instances_recipe(tmp_path)
+    assert set(recipe) == {"Parameters", "Resources", "StreamFunction"}
+    edited = copy.deepcopy(template)
+    edited["Parameters"].update(recipe["Parameters"])
+    edited["Resources"].update(recipe["Resources"])
+    edited["Resources"]["StreamFunction"]["Properties"].update(recipe["StreamFunction"])
+    params = {"ManagedInstancesSubnetIds": "subnet-0123456789abcdef0,subnet-0fedcba9876543210", "ManagedInstancesSecurityGroupIds": "sg-0123456789abcdef0"}
+
+    ev = Evaluator(transform(edited, params), params)
+    stream = ev.resource("StreamFunction")["Properties"]
+    assert stream["CapacityProviderConfig"] == {
+        "LambdaManagedInstancesCapacityProviderConfig": {"CapacityProviderArn": "<GetAtt StreamCapacityProvider.Arn>", "PerExecutionEnvironmentMaxConcurrency": "64"}
+    }
+    assert int(stream["MemorySize"]) == 2048
+    # Managed Instances run published versions: the streaming route invokes the alias.
+    integration = api_paths(ev)["/stream/v1/chat/completions"]["post"]["x-amazon-apigateway-integration"]
+    assert "<Ref StreamFunctionAliaslive>" in integration["uri"] and integration["responseTransferMode"] == "STREAM"
+    provider = ev.resource("StreamCapacityProvider")["Properties"]
+    assert provider["InstanceRequirements"]["Architectures"] == template["Globals"]["Function"]["Architectures"]
+
+    matches = lint(json.dumps(edited), config=ManualArgs(regions=["us-east-1"]))
+    errors = [m for m in matches if m.rule.id.startswith("E")]
+    assert not errors, "\n".join(str(m) for m in errors)
+    # The functions' own roles are untouched by the recipe.
+    check_least_privilege(edited, params)
