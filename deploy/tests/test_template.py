@@ -23,6 +23,7 @@ ROUTES = {
     ("/tools/v1/chat/completions", "post"): "ToolsFunction",
 }
 BINARIES = {"ConverseFunction": "converse", "StreamFunction": "stream", "ToolsFunction": "tools"}
+APP_PROFILE = "arn:aws:bedrock:us-east-1:123456789012:application-inference-profile/a1b2c3d4e5f6"
 
 
 @pytest.fixture(scope="module")
@@ -210,6 +211,9 @@ def test_the_router_alone_removes_the_stage(template: dict[str, Any]) -> None:
         ({}, set()),
         ({"InferenceProfileIds": "us.mistral.pixtral-large-2502-v1:0"}, set()),
         ({"InferenceProfileIds": "us.mistral.pixtral-large-2502-v1:0", "InferenceProfileRegions": ""}, {"ProfilesNeedRegions"}),
+        ({"ApplicationInferenceProfileArns": APP_PROFILE, "ApplicationInferenceProfileModels": "mistral.mistral-large-3-675b-instruct"}, set()),
+        ({"ApplicationInferenceProfileArns": APP_PROFILE}, {"ApplicationProfilesNeedModels"}),
+        ({"ApplicationInferenceProfileModels": "mistral.mistral-large-3-675b-instruct"}, {"ApplicationProfileModelsNeedProfiles"}),
     ],
 )
 def test_rules_refuse_inconsistent_parameters(template: dict[str, Any], params: dict[str, str], broken: set[str]) -> None:
@@ -323,7 +327,6 @@ def test_alarm_topic_must_be_an_sns_arn(template: dict[str, Any]) -> None:
 # ---------------------------------------------------------------------- guardrail, native bodies, profiles
 
 GUARDRAIL = "arn:aws:bedrock:us-east-1:123456789012:guardrail/abc123def456"
-APP_PROFILE = "arn:aws:bedrock:us-east-1:123456789012:application-inference-profile/a1b2c3d4e5f6"
 GUARDRAIL_VARIABLES = ("BEDROCK_GUARDRAIL_ID", "BEDROCK_GUARDRAIL_VERSION", "BEDROCK_GUARDRAIL_TRACE")
 
 
