@@ -1,9 +1,13 @@
 """The rest of template.yaml's contract, on the transformed template: routes and how API Gateway
 calls each function, auth on every route in both auth modes, the optional pieces, outputs, build
-settings, timeouts, logs, and the parameter rules."""
+settings, timeouts, logs, the parameter rules, and the metrics namespace, dashboard and alarms."""
 
 from __future__ import annotations
 
+import copy
+import json
+import pathlib
+import re
 import subprocess
 import sys
 from typing import Any
@@ -19,6 +23,7 @@ ROUTES = {
     ("/tools/v1/chat/completions", "post"): "ToolsFunction",
 }
 BINARIES = {"ConverseFunction": "converse", "StreamFunction": "stream", "ToolsFunction": "tools"}
+APP_PROFILE = "arn:aws:bedrock:us-east-1:123456789012:application-inference-profile/a1b2c3d4e5f6"
 
 
 @pytest.fixture(scope="module")
@@ -39,6 +44,18 @@ def test_generated_blocks_are_current() -> None:
         [sys.executable, str(ROOT / "deploy" / "gen_bedrock_slots.py"), "--check"], capture_output=True, text=True
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_show_iam_prints_every_function_role() -> None:
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "deploy" / "show_iam.py"), "InferenceProfileIds=us.mistral.pixtral-large-2502-v1:0"],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr
+    for function in BINARIES:
+        assert f"== {function} (role " in result.stdout
+    assert "inference-profile/us.mistral.pixtral-large-2502-v1:0" in result.stdout
 
 
 def test_each_route_is_proxied_to_its_function(template: dict[str, Any]) -> None:
@@ -177,12 +194,13 @@ def test_eventbridge_rule_is_optional_and_dead_letters(template: dict[str, Any])
     assert ev.resource("ToolsEventPermission")["Properties"]["SourceArn"] == "<GetAtt ToolsEventRule.Arn>"
 
 
-def test_functions_see_paths_without_the_stage(template: dict[str, Any]) -> None:
-    # lambda_http prefixes REST paths with the stage name unless this is set.
+def test_the_router_alone_removes_the_stage(template: dict[str, Any]) -> None:
+    # One mechanism for the stage prefix: the router strips it (shared/src/routes/stage.rs), so
+    # lambda_http's own switch must not be set as well.
     ev = evaluated(template)
     for logical_id in BINARIES:
         variables = ev.resource(logical_id)["Properties"]["Environment"]["Variables"]
-        assert variables["AWS_LAMBDA_HTTP_IGNORE_STAGE_IN_PATH"] == "true"
+        assert "AWS_LAMBDA_HTTP_IGNORE_STAGE_IN_PATH" not in variables
         assert variables["RUST_LOG"] == "info"
         assert variables["BEDROCK_DEFAULT_MODEL"] == "mistral.mistral-large-2407-v1:0"
 
@@ -193,6 +211,9 @@ def test_functions_see_paths_without_the_stage(template: dict[str, Any]) -> None
         ({}, set()),
         ({"InferenceProfileIds": "us.mistral.pixtral-large-2502-v1:0"}, set()),
         ({"InferenceProfileIds": "us.mistral.pixtral-large-2502-v1:0", "InferenceProfileRegions": ""}, {"ProfilesNeedRegions"}),
+        ({"ApplicationInferenceProfileArns": APP_PROFILE, "ApplicationInferenceProfileModels": "mistral.mistral-large-3-675b-instruct"}, set()),
+        ({"ApplicationInferenceProfileArns": APP_PROFILE}, {"ApplicationProfilesNeedModels"}),
+        ({"ApplicationInferenceProfileModels": "mistral.mistral-large-3-675b-instruct"}, {"ApplicationProfileModelsNeedProfiles"}),
     ],
 )
 def test_rules_refuse_inconsistent_parameters(template: dict[str, Any], params: dict[str, str], broken: set[str]) -> None:
@@ -210,3 +231,204 @@ def test_parameter_patterns_refuse_bad_ids(template: dict[str, Any]) -> None:
     for params in ({"ModelIds": "mistral.ok-v1:0,"}, {"ModelIds": "anthropic.claude-v2"}, {"InferenceProfileIds": "mistral.x"}):
         with pytest.raises(ValueError):
             Evaluator(template, params)
+
+
+# ---------------------------------------------------------------------- metrics: dashboard, alarms
+
+NAMESPACE = "MistralBedrock/mistral-api"  # MistralBedrock/<stack name>, as cfn.STACK names it
+ALARMS = {
+    f"{binary.capitalize()}{kind}Alarm": (binary, metric)
+    for binary in BINARIES.values()
+    for kind, metric in (("ServerErrorRate", "ServerErrors"), ("ThrottleRate", "Throttles"))
+}
+
+
+def dashboard(ev: Evaluator) -> dict[str, Any]:
+    (board,) = ev.resources("AWS::CloudWatch::Dashboard").values()
+    return json.loads(board["Properties"]["DashboardBody"])
+
+
+def test_every_function_writes_metrics_to_the_stack_namespace(template: dict[str, Any]) -> None:
+    ev = evaluated(template)
+    for logical_id in BINARIES:
+        assert ev.resource(logical_id)["Properties"]["Environment"]["Variables"]["METRICS_NAMESPACE"] == NAMESPACE
+    assert ev.value(ev.template["Outputs"])["MetricsNamespace"]["Value"] == NAMESPACE
+
+
+def test_dashboard_reads_the_stack_namespace_in_the_stack_region(template: dict[str, Any]) -> None:
+    ev = Evaluator(transform(template, {}), {}, region="eu-west-3")
+    widgets = dashboard(ev)["widgets"]
+    for widget in widgets:
+        if widget["type"] != "metric":
+            continue
+        assert widget["properties"]["region"] == "eu-west-3"
+        for line in widget["properties"]["metrics"]:
+            if isinstance(line[0], dict):
+                assert f'{{"{NAMESPACE}",Function,Model,Route}}' in line[0]["expression"]
+            else:
+                assert line[0] == NAMESPACE
+    (alarm_widget,) = [w for w in widgets if w["type"] == "alarm"]
+    assert set(alarm_widget["properties"]["alarms"]) == {f"<GetAtt {a}.Arn>" for a in ALARMS}
+
+
+def test_dashboard_widgets_tile_the_grid_without_overlap(template: dict[str, Any]) -> None:
+    taken: set[tuple[int, int]] = set()
+    for widget in dashboard(evaluated(template))["widgets"]:
+        assert widget["x"] + widget["width"] <= 24, widget["properties"]["title"]
+        cells = {(x, y) for x in range(widget["x"], widget["x"] + widget["width"]) for y in range(widget["y"], widget["y"] + widget["height"])}
+        assert not cells & taken, f"{widget['properties']['title']} overlaps another widget"
+        taken |= cells
+
+
+def test_cost_per_model_is_an_hourly_sum_over_the_model_dimension_set(template: dict[str, Any]) -> None:
+    (cost,) = [w for w in dashboard(evaluated(template))["widgets"] if w["properties"]["title"].startswith("Cost per model")]
+    ((query,),) = cost["properties"]["metrics"]
+    assert query["expression"] == f"SEARCH('{{\"{NAMESPACE}\",Function,Model,Route}} MetricName=\"CostUSD\"', 'Sum', 3600)"
+    assert cost["properties"]["period"] == 3600
+    assert "${PROP('Dim.Model')}" in query["label"]
+
+
+def test_each_function_has_a_5xx_and_a_throttle_rate_alarm(template: dict[str, Any]) -> None:
+    ev = evaluated(template)
+    alarms = ev.resources("AWS::CloudWatch::Alarm")
+    assert set(alarms) == set(ALARMS)
+    for logical_id, (binary, metric) in ALARMS.items():
+        props = alarms[logical_id]["Properties"]
+        assert props["TreatMissingData"] == "notBreaching"
+        assert props["ComparisonOperator"] == "GreaterThanThreshold" and 0 < float(props["Threshold"]) < 1
+        assert int(props["DatapointsToAlarm"]) <= int(props["EvaluationPeriods"])
+        queries = {q["Id"]: q for q in props["Metrics"]}
+        (result,) = [q for q in queries.values() if q["ReturnData"]]
+        # The expression divides the failed answers by the requests, and only names queries of this alarm.
+        assert "failed" in result["Expression"] and "/ requests" in result["Expression"]
+        assert set(re.findall(r"\b[a-z]+\b", result["Expression"])) - {"failed", "requests"} == set()
+        for query_id, wanted in (("failed", metric), ("requests", "Requests")):
+            stat = queries[query_id]["MetricStat"]
+            assert stat["Metric"] == {"Namespace": NAMESPACE, "MetricName": wanted, "Dimensions": [{"Name": "Function", "Value": binary}]}
+            assert (stat["Stat"], int(stat["Period"])) == ("Sum", 300)
+
+
+@pytest.mark.parametrize("topic", ["", "arn:aws:sns:us-east-1:123456789012:ops-alerts"])
+def test_alarms_notify_the_topic_only_when_given(template: dict[str, Any], topic: str) -> None:
+    ev = evaluated(template, AlarmTopicArn=topic)
+    for alarm in ev.resources("AWS::CloudWatch::Alarm").values():
+        props = alarm["Properties"]
+        if topic:
+            assert props["AlarmActions"] == [topic] and props["OKActions"] == [topic]
+        else:
+            assert "AlarmActions" not in props and "OKActions" not in props
+
+
+def test_alarm_topic_must_be_an_sns_arn(template: dict[str, Any]) -> None:
+    with pytest.raises(ValueError):
+        Evaluator(template, {"AlarmTopicArn": "ops-alerts"})
+
+
+# ---------------------------------------------------------------------- guardrail, native bodies, profiles
+
+GUARDRAIL = "arn:aws:bedrock:us-east-1:123456789012:guardrail/abc123def456"
+GUARDRAIL_VARIABLES = ("BEDROCK_GUARDRAIL_ID", "BEDROCK_GUARDRAIL_VERSION", "BEDROCK_GUARDRAIL_TRACE")
+
+
+def variables(ev: Evaluator, logical_id: str) -> dict[str, str]:
+    return ev.resource(logical_id)["Properties"]["Environment"]["Variables"]
+
+
+def test_guardrail_settings_reach_every_function_only_when_given(template: dict[str, Any]) -> None:
+    unset = evaluated(template)
+    with_defaults = evaluated(template, GuardrailArn=GUARDRAIL)
+    pinned = evaluated(template, GuardrailArn=GUARDRAIL, GuardrailVersion="7", GuardrailTrace="enabled_full")
+    for logical_id in BINARIES:
+        assert not set(GUARDRAIL_VARIABLES) & set(variables(unset, logical_id))
+        assert [variables(with_defaults, logical_id)[v] for v in GUARDRAIL_VARIABLES] == [GUARDRAIL, "DRAFT", "disabled"]
+        assert [variables(pinned, logical_id)[v] for v in GUARDRAIL_VARIABLES] == [GUARDRAIL, "7", "enabled_full"]
+
+
+def test_native_body_models_reach_every_function_only_when_given(template: dict[str, Any]) -> None:
+    unset = evaluated(template)
+    ev = evaluated(template, InvokeModelIds=f"mistral.mistral-large-2407-v1:0,{APP_PROFILE}")
+    for logical_id in BINARIES:
+        assert "BEDROCK_INVOKE_MODELS" not in variables(unset, logical_id)
+        assert variables(ev, logical_id)["BEDROCK_INVOKE_MODELS"] == f"mistral.mistral-large-2407-v1:0,{APP_PROFILE}"
+
+
+def test_application_profiles_join_the_model_list_with_their_model(template: dict[str, Any]) -> None:
+    ev = evaluated(
+        template,
+        ModelIds="mistral.mistral-small-2402-v1:0",
+        InferenceProfileIds="us.mistral.pixtral-large-2502-v1:0",
+        ApplicationInferenceProfileArns=APP_PROFILE,
+        ApplicationInferenceProfileModels="mistral.mistral-large-3-675b-instruct",
+        DefaultModel=APP_PROFILE,
+    )
+    for logical_id in BINARIES:
+        env = variables(ev, logical_id)
+        assert env["BEDROCK_MODEL_IDS"] == (
+            f"mistral.mistral-small-2402-v1:0,us.mistral.pixtral-large-2502-v1:0,{APP_PROFILE}#mistral.mistral-large-3-675b-instruct"
+        )
+        assert env["BEDROCK_DEFAULT_MODEL"] == APP_PROFILE
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"GuardrailArn": "abc123def456"},
+        {"GuardrailArn": "arn:aws:bedrock:us-east-1:123456789012:guardrail/*"},
+        {"GuardrailArn": "arn:aws:bedrock:us-east-1:123456789012:guardrail-profile/us.guardrail.v1:0"},
+        {"GuardrailVersion": "draft"},
+        {"GuardrailVersion": "0"},
+        {"GuardrailVersion": ""},
+        {"GuardrailTrace": "on"},
+        {"ApplicationInferenceProfileArns": "arn:aws:bedrock:us-east-1:123456789012:inference-profile/us.mistral.pixtral-large-2502-v1:0"},
+        {"ApplicationInferenceProfileArns": "arn:aws:bedrock:us-east-1:123456789012:application-inference-profile/*"},
+        {"ApplicationInferenceProfileModels": "us.mistral.pixtral-large-2502-v1:0"},
+        {"ApplicationInferenceProfileRegions": "*"},
+        {"InvokeModelIds": "mistral.*"},
+        {"DefaultModel": "arn:aws:bedrock:us-east-1:123456789012:guardrail/abc123def456"},
+    ],
+)
+def test_parameter_patterns_refuse_bad_guardrails_and_profiles(template: dict[str, Any], params: dict[str, str]) -> None:
+    with pytest.raises(ValueError):
+        Evaluator(template, params)
+
+
+# ---------------------------------------------------------------------- Lambda Managed Instances recipe
+
+def managed_instances_recipe(tmp: pathlib.Path) -> dict[str, Any]:
+    """The YAML block of docs/deploy.md section 8, loaded with CloudFormation's tags."""
+    text = (ROOT / "docs" / "deploy.md").read_text()
+    block = text.split("<!-- managed-instances-recipe: start -->", 1)[1].split("<!-- managed-instances-recipe: end -->", 1)[0]
+    path = tmp / "managed-instances-recipe.yaml"
+    path.write_text(block.strip().removeprefix("```yaml").removesuffix("```"))
+    return load_template(path)
+
+
+def test_the_managed_instances_recipe_translates_lints_and_keeps_least_privilege(template: dict[str, Any], tmp_path: pathlib.Path) -> None:
+    from cfnlint.api import ManualArgs, lint
+    from test_iam import check_least_privilege
+
+    recipe = managed_instances_recipe(tmp_path)
+    assert set(recipe) == {"Parameters", "Resources", "StreamFunction"}
+    edited = copy.deepcopy(template)
+    edited["Parameters"].update(recipe["Parameters"])
+    edited["Resources"].update(recipe["Resources"])
+    edited["Resources"]["StreamFunction"]["Properties"].update(recipe["StreamFunction"])
+    params = {"ManagedInstancesSubnetIds": "subnet-0123456789abcdef0,subnet-0fedcba9876543210", "ManagedInstancesSecurityGroupIds": "sg-0123456789abcdef0"}
+
+    ev = Evaluator(transform(edited, params), params)
+    stream = ev.resource("StreamFunction")["Properties"]
+    assert stream["CapacityProviderConfig"] == {
+        "LambdaManagedInstancesCapacityProviderConfig": {"CapacityProviderArn": "<GetAtt StreamCapacityProvider.Arn>", "PerExecutionEnvironmentMaxConcurrency": "64"}
+    }
+    assert int(stream["MemorySize"]) == 2048
+    # Managed Instances run published versions: the streaming route invokes the alias.
+    integration = api_paths(ev)["/stream/v1/chat/completions"]["post"]["x-amazon-apigateway-integration"]
+    assert "<Ref StreamFunctionAliaslive>" in integration["uri"] and integration["responseTransferMode"] == "STREAM"
+    provider = ev.resource("StreamCapacityProvider")["Properties"]
+    assert provider["InstanceRequirements"]["Architectures"] == template["Globals"]["Function"]["Architectures"]
+
+    matches = lint(json.dumps(edited), config=ManualArgs(regions=["us-east-1"]))
+    errors = [m for m in matches if m.rule.id.startswith("E")]
+    assert not errors, "\n".join(str(m) for m in errors)
+    # The functions' own roles are untouched by the recipe.
+    check_least_privilege(edited, params)
