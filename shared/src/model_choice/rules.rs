@@ -1,6 +1,6 @@
-//! The `rules` policy: today's static choice, for deployments that want zero extra calls. The
-//! smallest allowed model that can do what the request needs, or the largest one for long
-//! prompts and tool use, where a small model's savings cost too much quality.
+//! The `rules` policy: the static choice, for deployments that want zero extra calls. Among the
+//! routing tiers that can do what the request needs, the smallest model, or the largest one for
+//! long prompts and tool use, where a small model's savings cost too much quality.
 
 use super::needs::Needs;
 use crate::catalog::Tier;
@@ -10,7 +10,7 @@ use crate::error::ApiError;
 pub fn choose<'c>(config: &'c Config, needs: &Needs) -> Result<&'c AllowedModel, ApiError> {
     let tier = |m: &AllowedModel| m.catalog.map_or(Tier::Medium, |c| c.tier);
     // Ties go to the model listed first (`max_by_key` keeps the last maximum, hence `rev`).
-    let candidates = config.models.iter().filter(|m| needs.served_by(m));
+    let candidates = config.tiers().filter(|m| needs.served_by(m));
     let chosen = if needs.tools || needs.chars >= config.auto_large_from_chars {
         candidates.rev().max_by_key(|m| tier(m))
     } else {
