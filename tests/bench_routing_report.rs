@@ -31,7 +31,7 @@ fn context() -> String {
 /// Request `i` of the workload: every fifth is hard; every fifth (offset) asks for JSON; every
 /// fifth (another offset) offers a tool.
 fn request(i: usize) -> Value {
-    let hard = i % 5 == 0;
+    let hard = i.is_multiple_of(5);
     let mut prompt =
         format!("{} Question {i}: summarise our refund policy for order O{i:04} in two sentences.", context());
     if hard {
@@ -80,7 +80,7 @@ async fn run(h: &Harness, model: &str, policy: Option<&str>) -> Tally {
         tally.latencies.push(started.elapsed());
         assert_eq!(reply.status, 200, "{}", reply.body);
         let model = reply.body["model"].as_str().unwrap().to_owned();
-        tally.hard_on_top += usize::from(i % 5 == 0 && model == TOP);
+        tally.hard_on_top += usize::from(i.is_multiple_of(5) && model == TOP);
         *tally.answers.entry(model).or_default() += 1;
         let attempts = reply.body["routing"]["attempts"].as_array().unwrap();
         tally.attempts += attempts.len() + usize::from(reply.body["routing"].get("triage").is_some());
