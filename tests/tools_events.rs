@@ -71,7 +71,7 @@ async fn api_gateway_rest_and_http_events_run_the_loop() {
 #[tokio::test]
 async fn an_sqs_batch_reports_exactly_the_failing_record() {
     let (stack, log, base) = callback_stack().await;
-    let mut batch = sample("sqs-batch.json");
+    let mut batch = sample("sqs-batch-malformed-record.json");
     let good_id = batch["Records"][0]["messageId"].as_str().unwrap().to_owned();
     let bad_id = batch["Records"][1]["messageId"].as_str().unwrap().to_owned();
     batch["Records"][0]["body"] = Value::String(envelope(&format!("{base}/ok"), SEED_PROMPT).to_string());
@@ -88,6 +88,24 @@ async fn an_sqs_batch_reports_exactly_the_failing_record() {
     assert_eq!(callback.body["reference"], "ref-1");
     let answer = callback.body["response"]["choices"][0]["message"]["content"].as_str().unwrap();
     assert!(answer.contains("Paid"), "{answer}");
+}
+
+#[tokio::test]
+async fn every_record_of_the_sqs_sample_is_answered_to_its_callback() {
+    let (stack, log, base) = callback_stack().await;
+    let mut batch = sample("sqs-batch.json");
+    let records = batch["Records"].as_array_mut().unwrap();
+    for record in records.iter_mut() {
+        let mut body: Value = serde_json::from_str(record["body"].as_str().unwrap()).unwrap();
+        assert_eq!(body["callback_url"], "http://127.0.0.1:3000/dev/callback", "the sample calls the dev receiver");
+        body["callback_url"] = Value::String(format!("{base}/ok"));
+        record["body"] = Value::String(body.to_string());
+    }
+    let response = invoke(&stack, batch).await.unwrap();
+    assert_eq!(response, json!({"batchItemFailures": []}));
+    let received = log.lock().unwrap().clone();
+    assert_eq!(received.len(), 2);
+    assert!(received.iter().all(|r| r.signature_valid && r.body["status"] == "completed"));
 }
 
 #[tokio::test]

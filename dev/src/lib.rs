@@ -1,5 +1,6 @@
 //! Local development support: the Bedrock Runtime emulator that tests and the dev server talk to
 //! instead of AWS.
 
+pub mod callbacks;
 pub mod emulator;
 pub mod server;

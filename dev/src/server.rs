@@ -10,6 +10,7 @@ use shared::{AppState, Config, ToolsState};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
+use crate::callbacks;
 use crate::emulator::Emulator;
 
 /// Where Bedrock calls go.
@@ -53,11 +54,23 @@ impl DevServer {
     }
 }
 
-/// Binds `addr` and serves all routes; returns once connections are accepted.
-pub async fn start(addr: SocketAddr, backend: Backend, config: Config, tools: Toolbox) -> std::io::Result<DevServer> {
+/// Binds `addr` and serves all routes; returns once connections are accepted. The emulator
+/// listens on `emulator_port` when it is free (so `cargo lambda watch` can be pointed at it),
+/// else on any free port.
+pub async fn start(
+    addr: SocketAddr,
+    backend: Backend,
+    config: Config,
+    tools: Toolbox,
+    emulator_port: u16,
+) -> std::io::Result<DevServer> {
     let (emulator, bedrock) = match backend {
         Backend::Emulator => {
-            let emulator = Emulator::start().await?;
+            let fixed = SocketAddr::from(([127, 0, 0, 1], emulator_port));
+            let emulator = match Emulator::start_on(fixed).await {
+                Ok(emulator) => emulator,
+                Err(_) => Emulator::start().await?,
+            };
             let bedrock = SdkBedrock::for_endpoint(&emulator.url(), &config);
             (Some(emulator), bedrock)
         }
@@ -84,7 +97,7 @@ pub async fn serve(addr: SocketAddr, state: ToolsState, emulator: Option<Emulato
     let listener = listener.tap_io(|tcp| {
         let _ = tcp.set_nodelay(true);
     });
-    let app = shared::routes::all_routes(state);
+    let app = shared::routes::all_routes(state).merge(callbacks::routes(callbacks::Received::default()));
     tokio::spawn(async move {
         let served = axum::serve(listener, app).with_graceful_shutdown(async {
             let _ = stopped.await;

@@ -33,9 +33,11 @@ pub struct ToolSettings {
 impl ToolSettings {
     pub fn load(env: &Env) -> Result<Self, ConfigError> {
         let allow_loopback = env.flag("TOOLS_ALLOW_LOOPBACK")?;
-        if allow_loopback && env.get("AWS_LAMBDA_RUNTIME_API").is_some() {
-            // Inside Lambda, loopback is where the Runtime API listens: a webhook or callback
-            // pointed there could fetch or answer other invocations.
+        // Inside Lambda, loopback is where the Runtime API and extensions listen: a webhook or
+        // callback pointed there could fetch or answer other invocations, or read secrets. AWS
+        // sets AWS_LAMBDA_INITIALIZATION_TYPE in every execution environment; local runtimes
+        // (`cargo lambda watch`) set AWS_LAMBDA_RUNTIME_API but not it, so they may use loopback.
+        if allow_loopback && env.get("AWS_LAMBDA_INITIALIZATION_TYPE").is_some() {
             return Err(bad("TOOLS_ALLOW_LOOPBACK", "is for local development only and is refused inside AWS Lambda"));
         }
         let addresses = AddressPolicy { allow_loopback, allow_private: env.flag("TOOLS_ALLOW_PRIVATE_NETWORKS")? };
@@ -112,7 +114,10 @@ mod tests {
             (&[("TOOLS_MAX_STEPS", "0")], "TOOLS_MAX_STEPS"),
             (&[("TOOLS_DEADLINE_MS", "soon")], "TOOLS_DEADLINE_MS"),
             (&[("TOOLS_ALLOW_LOOPBACK", "maybe")], "TOOLS_ALLOW_LOOPBACK"),
-            (&[("TOOLS_ALLOW_LOOPBACK", "true"), ("AWS_LAMBDA_RUNTIME_API", "127.0.0.1:9001")], "TOOLS_ALLOW_LOOPBACK"),
+            (
+                &[("TOOLS_ALLOW_LOOPBACK", "true"), ("AWS_LAMBDA_INITIALIZATION_TYPE", "on-demand")],
+                "TOOLS_ALLOW_LOOPBACK",
+            ),
             (&[("TOOLS_WEBHOOK_ALLOWLIST", "*")], "TOOLS_WEBHOOK_ALLOWLIST"),
             (&[("TOOLS_INBOUND_SECRET", "short")], "TOOLS_INBOUND_SECRET"),
             (
@@ -125,6 +130,13 @@ mod tests {
             let err = settings(vars).unwrap_err();
             assert_eq!(err.var, *var, "{err}");
         }
+    }
+
+    #[test]
+    fn loopback_is_allowed_under_a_local_lambda_runtime() {
+        // `cargo lambda watch` sets the Runtime API but is not an AWS execution environment.
+        let s = settings(&[("TOOLS_ALLOW_LOOPBACK", "true"), ("AWS_LAMBDA_RUNTIME_API", "127.0.0.1:9000")]).unwrap();
+        assert!(s.addresses.allow_loopback);
     }
 
     #[test]
