@@ -27,7 +27,10 @@ APPLY_GUARDRAIL = "bedrock:ApplyGuardrail"
 LOG_ACTIONS = ("logs:CreateLogStream", "logs:PutLogEvents")
 SQS_POLL_ACTIONS = ("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ChangeMessageVisibility")
 
-# What each function's code calls on Bedrock (DESIGN.md, Deployment).
+# What each function's code calls on Bedrock (shared/src/bedrock/sdk/): Converse and InvokeModel
+# need bedrock:InvokeModel, ConverseStream and InvokeModelWithResponseStream
+# bedrock:InvokeModelWithResponseStream. Only the stream function streams; it also makes whole
+# calls (triage, checked cascade answers, models that cannot stream tool use).
 BEDROCK_ACTIONS = {
     "ConverseFunction": {INVOKE},
     "StreamFunction": {INVOKE, INVOKE_STREAM},
