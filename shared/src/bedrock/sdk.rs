@@ -93,6 +93,21 @@ fn stalled_stream_protection(config: &Config) -> StalledStreamProtectionConfig {
     StalledStreamProtectionConfig::enabled().grace_period(config.bedrock_timeout).build()
 }
 
+/// The structured log line of an answered call: which model, which operation, how long, how
+/// many tokens (never the text).
+fn log_answer(model_id: &str, operation: &'static str, elapsed_ms: u64, output: &ConverseOutput) {
+    let usage = output.usage();
+    tracing::info!(
+        model = %model_id,
+        operation,
+        elapsed_ms,
+        input_tokens = usage.map(|u| u.input_tokens),
+        output_tokens = usage.map(|u| u.output_tokens),
+        stop_reason = output.stop_reason().as_str(),
+        "bedrock call"
+    );
+}
+
 /// Converse for most models, InvokeModel with the native body for those the deployment names
 /// (`BEDROCK_INVOKE_MODELS`); the answer has one shape either way.
 impl Bedrock for SdkBedrock {

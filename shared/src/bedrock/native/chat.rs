@@ -70,16 +70,7 @@ pub fn body(request: &ModelRequest) -> Result<Value, ApiError> {
         };
         body.insert("tool_choice".into(), choice);
     }
-    let inference = &request.inference;
-    if let Some(max) = inference.max_tokens() {
-        body.insert("max_tokens".into(), json!(max));
-    }
-    if let Some(t) = inference.temperature() {
-        body.insert("temperature".into(), json!(t));
-    }
-    if let Some(p) = inference.top_p() {
-        body.insert("top_p".into(), json!(p));
-    }
+    super::sampling(request, &mut body);
     let structure = request.output_config.as_ref().and_then(|o| o.text_format()).and_then(|f| f.structure());
     if let Some(OutputFormatStructure::JsonSchema(schema)) = structure {
         let parsed: Value = serde_json::from_str(schema.schema())

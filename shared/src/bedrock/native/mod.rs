@@ -62,6 +62,20 @@ pub fn stop_reason(reason: Option<&str>, body: &Value) -> StopReason {
     }
 }
 
+/// `max_tokens`, `temperature` and `top_p`, the sampling settings both native bodies share.
+pub fn sampling(request: &ModelRequest, body: &mut serde_json::Map<String, Value>) {
+    let inference = &request.inference;
+    if let Some(max) = inference.max_tokens() {
+        body.insert("max_tokens".into(), Value::from(max));
+    }
+    if let Some(t) = inference.temperature() {
+        body.insert("temperature".into(), Value::from(t));
+    }
+    if let Some(p) = inference.top_p() {
+        body.insert("top_p".into(), Value::from(p));
+    }
+}
+
 /// Tokens from the invocation metrics of a native body, if it has them.
 pub fn metrics(body: &Value) -> Option<Tokens> {
     let metrics = body.get("amazon-bedrock-invocationMetrics")?;

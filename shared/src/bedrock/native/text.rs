@@ -33,16 +33,8 @@ pub fn body(request: &ModelRequest) -> Result<Value, ApiError> {
     }
     let mut body = Map::new();
     body.insert("prompt".into(), Value::String(prompt));
+    super::sampling(request, &mut body);
     let inference = &request.inference;
-    if let Some(max) = inference.max_tokens() {
-        body.insert("max_tokens".into(), json!(max));
-    }
-    if let Some(t) = inference.temperature() {
-        body.insert("temperature".into(), json!(t));
-    }
-    if let Some(p) = inference.top_p() {
-        body.insert("top_p".into(), json!(p));
-    }
     if !inference.stop_sequences().is_empty() {
         body.insert("stop".into(), json!(inference.stop_sequences()));
     }

@@ -8,7 +8,7 @@ use aws_sdk_bedrockruntime::types::{
     GuardrailConfiguration, GuardrailStreamConfiguration, GuardrailStreamProcessingMode, GuardrailTrace,
 };
 
-use super::SdkBedrock;
+use super::{SdkBedrock, log_answer};
 use crate::bedrock::{EventStream, ModelRequest};
 use crate::config::Guardrail;
 use crate::error::ApiError;
@@ -36,16 +36,7 @@ impl SdkBedrock {
         let elapsed_ms = started.elapsed().as_millis() as u64;
         match result {
             Ok(output) => {
-                let usage = output.usage();
-                tracing::info!(
-                    model = %model_id,
-                    operation = "converse",
-                    elapsed_ms,
-                    input_tokens = usage.map(|u| u.input_tokens),
-                    output_tokens = usage.map(|u| u.output_tokens),
-                    stop_reason = output.stop_reason().as_str(),
-                    "bedrock call"
-                );
+                log_answer(&model_id, "converse", elapsed_ms, &output);
                 Ok(output)
             }
             Err(err) => {

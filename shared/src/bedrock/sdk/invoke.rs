@@ -17,28 +17,34 @@ use aws_smithy_types::Blob;
 use aws_smithy_types::config_bag::ConfigBag;
 use futures_util::StreamExt;
 
-use super::SdkBedrock;
+use super::{SdkBedrock, log_answer};
 use crate::bedrock::native::{self, ChunkTranslator, Tokens};
 use crate::bedrock::{EventStream, ModelRequest};
 use crate::catalog::NativeBody;
 use crate::error::ApiError;
+
+/// The model, the native body and the guardrail headers on an InvokeModel or
+/// InvokeModelWithResponseStream builder (two types with the same setters).
+macro_rules! with_native_body {
+    ($builder:expr, $r:expr, $body:expr, $guardrail:expr) => {{
+        let (id, version, trace) = $guardrail;
+        $builder
+            .model_id(&$r.model_id)
+            .content_type("application/json")
+            .accept("application/json")
+            .body(Blob::new($body))
+            .set_guardrail_identifier(id)
+            .set_guardrail_version(version)
+            .set_trace(trace)
+    }};
+}
 
 impl SdkBedrock {
     pub(super) async fn invoke(&self, r: ModelRequest, kind: NativeBody) -> Result<ConverseOutput, ApiError> {
         let started = Instant::now();
         let body = native::body(&r, kind)?;
         let headers = TokenHeaders::default();
-        let (id, version, trace) = self.guardrail_headers();
-        let result = self
-            .client
-            .invoke_model()
-            .model_id(&r.model_id)
-            .content_type("application/json")
-            .accept("application/json")
-            .body(Blob::new(body))
-            .set_guardrail_identifier(id)
-            .set_guardrail_version(version)
-            .set_trace(trace)
+        let result = with_native_body!(self.client.invoke_model(), r, body, self.guardrail_headers())
             .customize()
             .interceptor(headers.clone())
             .send()
@@ -50,33 +56,14 @@ impl SdkBedrock {
             mapped
         })?;
         let answer = native::answer(kind, output.body().as_ref(), headers.tokens())?;
-        let usage = answer.usage();
-        tracing::info!(
-            model = %r.model_id,
-            operation = "invoke",
-            elapsed_ms,
-            input_tokens = usage.map(|u| u.input_tokens),
-            output_tokens = usage.map(|u| u.output_tokens),
-            stop_reason = answer.stop_reason().as_str(),
-            "bedrock call"
-        );
+        log_answer(&r.model_id, "invoke", elapsed_ms, &answer);
         Ok(answer)
     }
 
     pub(super) async fn invoke_stream(&self, r: ModelRequest, kind: NativeBody) -> Result<EventStream, ApiError> {
         let started = Instant::now();
         let body = native::body(&r, kind)?;
-        let (id, version, trace) = self.guardrail_headers();
-        let output = self
-            .client
-            .invoke_model_with_response_stream()
-            .model_id(&r.model_id)
-            .content_type("application/json")
-            .accept("application/json")
-            .body(Blob::new(body))
-            .set_guardrail_identifier(id)
-            .set_guardrail_version(version)
-            .set_trace(trace)
+        let output = with_native_body!(self.client.invoke_model_with_response_stream(), r, body, self.guardrail_headers())
             .send()
             .await
             .map_err(|err| {
