@@ -3,8 +3,15 @@
 
 mod request;
 mod response;
+mod tools;
 
+use aws_sdk_bedrockruntime::types::Message;
+use serde_json::Value;
+
+use crate::api::request::ChatRequest;
 use crate::config::{Config, Env};
+use crate::convert::{Prepared, prepare};
+use crate::error::ApiError;
 
 fn config() -> Config {
     Config::load(&Env::from_pairs([
@@ -15,4 +22,23 @@ fn config() -> Config {
         ("MAX_OUTPUT_TOKENS", "4096"),
     ]))
     .unwrap()
+}
+
+pub(super) fn run(body: Value) -> Result<Prepared, ApiError> {
+    let config = config();
+    let request = ChatRequest::from_slice(body.to_string().as_bytes())?;
+    let plan = crate::model_choice::Plan::new(&config, &request, crate::model_choice::RouteKind::Chat)?;
+    prepare(&request, plan.first(), &config)
+}
+
+pub(super) fn ok(body: Value) -> Prepared {
+    run(body).unwrap_or_else(|e| panic!("expected success, got {e}"))
+}
+
+pub(super) fn err(body: Value) -> ApiError {
+    run(body).expect_err("expected an error")
+}
+
+pub(super) fn texts(message: &Message) -> Vec<&str> {
+    message.content().iter().filter_map(|b| b.as_text().ok().map(String::as_str)).collect()
 }
