@@ -12,6 +12,7 @@ use lambda_http::{Adapter, Context, LambdaEvent};
 use serde_json::json;
 use shared::bedrock::{Bedrock, SdkBedrock};
 use shared::{AppState, Config};
+use tests::measure::{peak_rss_kib, percentile};
 
 const ROUNDS: usize = 3000;
 const WARMUP: usize = 200;
@@ -37,15 +38,6 @@ fn event() -> String {
         "body": body, "isBase64Encoded": false
     })
     .to_string()
-}
-
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
-}
-
-fn peak_rss_kib() -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    status.lines().find(|l| l.starts_with("VmHWM:"))?.split_whitespace().nth(1)?.parse().ok()
 }
 
 #[tokio::main(flavor = "current_thread")]
@@ -98,7 +90,7 @@ async fn main() {
         us(percentile(&full, 0.5)) - us(percentile(&bare, 0.5)),
         us(percentile(&full, 0.99)) - us(percentile(&bare, 0.99))
     );
-    if let Some(kib) = peak_rss_kib() {
+    if let Some(kib) = peak_rss_kib(None) {
         println!("  peak RSS of the bench process (emulator included): {:.1} MiB", kib as f64 / 1024.0);
     }
 }

@@ -1,0 +1,57 @@
+//! What the benches measure with: percentiles, a process's peak RSS and CPU time from `/proc`,
+//! and where the release binaries they start are.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// The `p` quantile (0..=1) of sorted samples.
+pub fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
+}
+
+pub fn median<T: Copy + Ord>(mut values: Vec<T>) -> T {
+    values.sort();
+    values[values.len() / 2]
+}
+
+pub fn micros(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e6
+}
+
+pub fn millis(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e3
+}
+
+/// Peak resident memory (`VmHWM`) of process `pid`, or of this process with `None`, in KiB.
+pub fn peak_rss_kib(pid: Option<u32>) -> Option<u64> {
+    let path = pid.map_or_else(|| "/proc/self/status".to_owned(), |pid| format!("/proc/{pid}/status"));
+    let status = std::fs::read_to_string(path).ok()?;
+    status.lines().find(|l| l.starts_with("VmHWM:"))?.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// CPU time process `pid` has used so far, user and system, in nanoseconds: the sum of
+/// `/proc/<pid>/task/*/schedstat` (threads that have exited are not counted: the servers the
+/// benches measure keep theirs).
+pub fn cpu_time(pid: u32) -> Duration {
+    let tasks = std::fs::read_dir(format!("/proc/{pid}/task")).expect("the process is alive");
+    let nanos: u64 = tasks
+        .filter_map(|task| std::fs::read_to_string(task.ok()?.path().join("schedstat")).ok())
+        .filter_map(|line| line.split_whitespace().next()?.parse::<u64>().ok())
+        .sum();
+    Duration::from_nanos(nanos)
+}
+
+/// A binary of this workspace's release build, next to the running bench (`target/release`,
+/// wherever `CARGO_TARGET_DIR` puts it); panics with the command that builds it.
+pub fn release_binary(name: &str) -> PathBuf {
+    let exe = std::env::current_exe().expect("the bench's own path");
+    // target/release/deps/<bench>-<hash>
+    let release = exe.parent().and_then(|deps| deps.parent()).expect("target/release");
+    let binary = release.join(name);
+    assert!(
+        binary.is_file(),
+        "{} is missing: build the release binaries first (scripts/bench builds them and runs every bench)",
+        binary.display()
+    );
+    binary
+}
