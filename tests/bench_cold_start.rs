@@ -13,19 +13,9 @@ use std::time::{Duration, Instant};
 use serde_json::json;
 use tests::measure::{median, peak_rss_kib, release_binary};
 use tests::runtime_api::RuntimeApi;
+use tests::workload::rest_event;
 
 const STARTS: usize = 9;
-
-fn chat_event(path: &str, body: serde_json::Value) -> String {
-    json!({
-        "resource": path, "path": path, "httpMethod": "POST",
-        "headers": {"Content-Type": "application/json"}, "multiValueHeaders": {"Content-Type": ["application/json"]},
-        "requestContext": {"accountId": "123456789012", "apiId": "abc123", "resourcePath": path, "httpMethod": "POST",
-            "path": format!("/prod{path}"), "stage": "prod", "requestId": "r1", "identity": {"sourceIp": "203.0.113.10"}},
-        "body": body.to_string(), "isBase64Encoded": false
-    })
-    .to_string()
-}
 
 struct Start {
     init: Duration,
@@ -73,9 +63,9 @@ async fn main() {
     streamed["stream"] = json!(true);
     let tools = json!({"model": "mistral-large", "messages": [{"role": "user", "content": "What's the status of my transaction T1001?"}]});
     let functions = [
-        ("converse", chat_event("/v1/chat/completions", chat)),
-        ("stream", chat_event("/stream/v1/chat/completions", streamed)),
-        ("tools", chat_event("/tools/v1/chat/completions", tools)),
+        ("converse", rest_event("/v1/chat/completions", &chat)),
+        ("stream", rest_event("/stream/v1/chat/completions", &streamed)),
+        ("tools", rest_event("/tools/v1/chat/completions", &tools)),
     ];
     println!(
         "cold start, median of {STARTS} process starts per function (release x86_64 binaries, stub Runtime API, emulator on loopback)"

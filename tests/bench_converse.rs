@@ -9,36 +9,13 @@ use std::time::{Duration, Instant};
 use lambda_http::request::LambdaRequest;
 use lambda_http::tower::ServiceExt;
 use lambda_http::{Adapter, Context, LambdaEvent};
-use serde_json::json;
 use shared::bedrock::{Bedrock, SdkBedrock};
 use shared::{AppState, Config};
 use tests::measure::{peak_rss_kib, percentile};
+use tests::workload::{chat_2kb, rest_event};
 
 const ROUNDS: usize = 3000;
 const WARMUP: usize = 200;
-
-fn event() -> String {
-    // ~2 KB of conversation: a system prompt and a few turns.
-    let filler = "The quick brown fox jumps over the lazy dog while the model keeps the context. ";
-    let body = json!({"model": "mistral-large", "temperature": 0.3, "max_tokens": 256, "messages": [
-        {"role": "system", "content": filler.repeat(4)},
-        {"role": "user", "content": filler.repeat(6)},
-        {"role": "assistant", "content": filler.repeat(5)},
-        {"role": "user", "content": filler.repeat(6)}
-    ]})
-    .to_string();
-    assert!((1800..2600).contains(&body.len()), "request body is {} bytes", body.len());
-    json!({
-        "resource": "/v1/chat/completions", "path": "/v1/chat/completions", "httpMethod": "POST",
-        "headers": {"Content-Type": "application/json", "Host": "abc123.execute-api.us-east-1.amazonaws.com"},
-        "multiValueHeaders": {"Content-Type": ["application/json"], "Host": ["abc123.execute-api.us-east-1.amazonaws.com"]},
-        "requestContext": {"accountId": "123456789012", "apiId": "abc123", "resourcePath": "/v1/chat/completions",
-            "httpMethod": "POST", "path": "/prod/v1/chat/completions", "stage": "prod", "requestId": "r1",
-            "identity": {"sourceIp": "203.0.113.10"}},
-        "body": body, "isBase64Encoded": false
-    })
-    .to_string()
-}
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
@@ -47,7 +24,7 @@ async fn main() {
     let bedrock = SdkBedrock::for_endpoint(&emulator.url(), &config);
     let direct = bedrock.clone();
     let router = shared::routes::converse_router(AppState::new(config.clone(), bedrock.into_shared()));
-    let event = event();
+    let event = rest_event("/v1/chat/completions", &chat_2kb());
 
     // The Converse input the function sends, for the bare SDK baseline.
     let payload: LambdaRequest = serde_json::from_str(&event).unwrap();

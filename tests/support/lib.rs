@@ -4,17 +4,20 @@
 //! ([`sample_events`]), local servers ([`serve`]), the one Lambda Runtime API stub
 //! ([`runtime_api`]), the real SDK against the emulator ([`sdk`]), ConverseStream frames to queue
 //! on it ([`frames`]), the caller's side of server-sent events ([`sse`]), the tool-loop tests'
-//! helpers ([`tools`]) and what the benches measure with ([`measure`]).
+//! helpers ([`tools`]), and for the benches: what they send ([`workload`]), the release binaries
+//! as processes ([`processes`]) and what they measure with ([`measure`]).
 
 mod events;
 pub mod frames;
 mod harness;
 pub mod measure;
+pub mod processes;
 pub mod runtime_api;
 pub mod sdk;
 mod serve;
 pub mod sse;
 pub mod tools;
+pub mod workload;
 
 pub use events::{sample_event, sample_events, sample_requests};
 pub use harness::{Harness, Reply, app_state, chat, env, stream_request};

@@ -29,16 +29,17 @@ pub fn peak_rss_kib(pid: Option<u32>) -> Option<u64> {
     status.lines().find(|l| l.starts_with("VmHWM:"))?.split_whitespace().nth(1)?.parse().ok()
 }
 
-/// CPU time process `pid` has used so far, user and system, in nanoseconds: the sum of
-/// `/proc/<pid>/task/*/schedstat` (threads that have exited are not counted: the servers the
-/// benches measure keep theirs).
+/// CPU time process `pid` has used so far, user and system, every thread: `utime + stime` of
+/// `/proc/<pid>/stat`, what `getrusage` and `top` report (network processing on its behalf
+/// included). The unit is the clock tick (10 ms), so measure over many requests.
 pub fn cpu_time(pid: u32) -> Duration {
-    let tasks = std::fs::read_dir(format!("/proc/{pid}/task")).expect("the process is alive");
-    let nanos: u64 = tasks
-        .filter_map(|task| std::fs::read_to_string(task.ok()?.path().join("schedstat")).ok())
-        .filter_map(|line| line.split_whitespace().next()?.parse::<u64>().ok())
-        .sum();
-    Duration::from_nanos(nanos)
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).expect("the process is alive");
+    // The command name may hold spaces: the fields after it start past the last ')'.
+    let fields: Vec<&str> = stat[stat.rfind(')').expect("a stat line") + 2..].split_whitespace().collect();
+    let ticks: u64 = fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap();
+    // SAFETY: sysconf only reads a system constant.
+    let per_second = unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as u64;
+    Duration::from_micros(ticks * 1_000_000 / per_second)
 }
 
 /// A binary of this workspace's release build, next to the running bench (`target/release`,

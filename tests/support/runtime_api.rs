@@ -168,18 +168,8 @@ impl RuntimeApi {
     /// at once and interleave them); a reported error panics.
     pub async fn next_answer(&mut self) -> (String, Answer) {
         loop {
-            match self.event().await {
-                (at, Seen::Response { request_id, headers }) => {
-                    let fresh = self.open.insert(request_id.clone(), Answer::new(at, headers)).is_none();
-                    assert!(fresh, "two responses to {request_id}");
-                }
-                (at, Seen::Chunk { request_id, bytes }) => self.open_answer(&request_id).add(at, &bytes),
-                (at, Seen::End { request_id }) => {
-                    let mut answer = self.open.remove(&request_id).expect("a started response");
-                    answer.ended_at = Some(at);
-                    return (request_id, answer);
-                }
-                (_, other) => panic!("the function failed: {other:?}"),
+            if let Some(ended) = self.step().await {
+                return ended;
             }
         }
     }
@@ -192,6 +182,37 @@ impl RuntimeApi {
             done.insert(request_id, answer);
         }
         done
+    }
+
+    /// Reads what the runtime sends until the answers in progress satisfy `done`, by request id;
+    /// panics if one of them ends first.
+    pub async fn until_in_progress(&mut self, what: &str, done: impl Fn(&HashMap<String, Answer>) -> bool) {
+        while !done(&self.open) {
+            if let Some((request_id, answer)) = self.step().await {
+                panic!("{request_id} ended before {what}: {}", answer.text());
+            }
+        }
+    }
+
+    /// Takes one thing the runtime did into the answers in progress; returns an answer that ended.
+    async fn step(&mut self) -> Option<(String, Answer)> {
+        match self.event().await {
+            (at, Seen::Response { request_id, headers }) => {
+                let fresh = self.open.insert(request_id.clone(), Answer::new(at, headers)).is_none();
+                assert!(fresh, "two responses to {request_id}");
+                None
+            }
+            (at, Seen::Chunk { request_id, bytes }) => {
+                self.open_answer(&request_id).add(at, &bytes);
+                None
+            }
+            (at, Seen::End { request_id }) => {
+                let mut answer = self.open.remove(&request_id).expect("a started response");
+                answer.ended_at = Some(at);
+                Some((request_id, answer))
+            }
+            (_, other) => panic!("the function failed: {other:?}"),
+        }
     }
 
     fn open_answer(&mut self, request_id: &str) -> &mut Answer {
