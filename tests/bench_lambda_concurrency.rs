@@ -12,7 +12,7 @@
 
 use std::time::{Duration, Instant};
 
-use tests::measure::{millis, release_binary};
+use tests::measure::{millis, percentile, release_binary};
 use tests::processes::{self, Process};
 use tests::runtime_api::{Answer, RuntimeApi};
 use tests::sse::{assert_complete_stream, content, parse_sse};
@@ -74,14 +74,44 @@ async fn run(bedrock: std::net::SocketAddr, concurrency: usize, streams: usize) 
     Run { wall, peak_rss_kib: function.peak_rss_kib(), cpu: function.cpu_time() - cpu_before }
 }
 
+/// One invocation at a time, `rounds` times: from handing the event out to the first byte of the
+/// SSE body at the Runtime API (the model answers at once), p50 and p99, and the function's CPU
+/// time per invocation.
+async fn first_event(bedrock: std::net::SocketAddr, rounds: usize) -> (Duration, Duration, Duration) {
+    let mut api = RuntimeApi::start().await;
+    let mut command = processes::function(&release_binary("stream"), &api, bedrock);
+    command.env("RUST_LOG", "warn");
+    let function = Process::spawn(command);
+    api.poll(1).await;
+    let cpu_before = function.cpu_time();
+    let mut samples = Vec::with_capacity(rounds);
+    for round in 0..rounds {
+        let event = rest_event("/stream/v1/chat/completions", &stream_request("mistral-large", "Hello there"));
+        let pushed = Instant::now();
+        api.push(&format!("first-event-{round}"), event);
+        let (_, answer) = api.next_answer().await;
+        samples.push(answer.body_at.expect("an SSE body") - pushed);
+    }
+    let cpu = (function.cpu_time() - cpu_before) / rounds as u32;
+    samples.sort();
+    (percentile(&samples, 0.5), percentile(&samples, 0.99), cpu)
+}
+
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
     let (_emulator, bedrock) = processes::emulator().await;
+    let (first_p50, first_p99, first_cpu) = first_event(bedrock, 1000).await;
     let one = run(bedrock, STREAMS, 1).await;
     let many = run(bedrock, STREAMS, STREAMS).await;
     println!(
         "lambda_concurrency: the stream function (release), AWS_LAMBDA_MAX_CONCURRENCY={STREAMS}, answers of {} events {DELAY_MS} ms apart",
         WORDS + 4
+    );
+    println!(
+        "  event handed out -> first SSE byte at the Runtime API, one at a time: p50 {:.2} ms, p99 {:.2} ms; CPU {:.0} us per short stream",
+        millis(first_p50),
+        millis(first_p99),
+        first_cpu.as_secs_f64() * 1e6
     );
     println!("  1 stream:    wall {:7.0} ms   peak RSS {:5.1} MiB", millis(one.wall), one.peak_rss_kib as f64 / 1024.0);
     println!(

@@ -1,6 +1,7 @@
-//! The stream function as Lambda runs it: `lambda_http::run_with_streaming_response` over the
-//! stream router (what `functions/stream/src/main.rs` runs), polling a stub Lambda Runtime API
-//! on loopback for the sample events of `events/stream`, and streaming its answers back to it.
+//! The stream function as Lambda runs it: `shared::runtime::serve_streaming` over the stream
+//! router (what `functions/stream/src/main.rs` runs: lambda_http's streaming runner), polling a
+//! stub Lambda Runtime API on loopback for the sample events of `events/stream`, and streaming its
+//! answers back to it, each write sent at once (`TCP_NODELAY` on its Runtime API connections).
 //!
 //! The stub sees what the Lambda service would: the `streaming` response mode, the metadata
 //! prelude (status, headers), eight NUL bytes, then the SSE frames. Bedrock is the emulator,
@@ -24,6 +25,7 @@ async fn the_lambda_runtime_streams_each_event_as_it_is_made() {
     bedrock.enqueue(Reply::error(429, "ThrottlingException", "Too many requests"));
 
     let mut runtime_api = RuntimeApi::start().await;
+    let runtime_api_addr = runtime_api.addr();
     runtime_api.push("invocation-1", sample_event("stream", "rest-stream.json"));
     runtime_api.push("invocation-2", sample_event("stream", "function-url-stream.json"));
 
@@ -35,7 +37,7 @@ async fn the_lambda_runtime_streams_each_event_as_it_is_made() {
         unsafe { std::env::set_var(key, value) };
     }
     let state = app_state(&bedrock.url());
-    let function = tokio::spawn(lambda_http::run_with_streaming_response(shared::routes::stream_router(state)));
+    let function = tokio::spawn(shared::runtime::serve_streaming(shared::routes::stream_router(state)));
 
     // Invocation 1: streamed, frame by frame.
     {
@@ -51,6 +53,8 @@ async fn the_lambda_runtime_streams_each_event_as_it_is_made() {
             })
             .await;
         assert_eq!(gate.sent(), 2, "Bedrock has not produced the rest yet");
+        let connections = shared::runtime::nodelay::nodelay_of_connections_to(runtime_api_addr);
+        assert!(!connections.is_empty() && connections.iter().all(|&on| on), "TCP_NODELAY: {connections:?}");
         let (prelude, body) = invocation.answer().split();
         assert_eq!(prelude["statusCode"], 200);
         assert_eq!(prelude["headers"]["content-type"], "text/event-stream");

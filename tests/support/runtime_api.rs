@@ -229,16 +229,21 @@ pub struct Answer {
     pub head_at: Instant,
     pub first_byte_at: Option<Instant>,
     pub ended_at: Option<Instant>,
+    /// A streamed answer: when the first byte of the HTTP body after the prelude arrived.
+    pub body_at: Option<Instant>,
 }
 
 impl Answer {
     fn new(head_at: Instant, headers: HeaderMap) -> Answer {
-        Answer { headers, bytes: Vec::new(), head_at, first_byte_at: None, ended_at: None }
+        Answer { headers, bytes: Vec::new(), head_at, first_byte_at: None, ended_at: None, body_at: None }
     }
 
     fn add(&mut self, at: Instant, bytes: &[u8]) {
         self.first_byte_at.get_or_insert(at);
         self.bytes.extend_from_slice(bytes);
+        if self.body_at.is_none() && self.body_after_prelude().is_some_and(|body| !body.is_empty()) {
+            self.body_at = Some(at);
+        }
     }
 
     /// Was it sent in Lambda's `streaming` response mode?

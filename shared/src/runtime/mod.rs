@@ -9,17 +9,26 @@
 //! gets one worker thread per vCPU of the environment. The sequential path is the plain runner,
 //! exactly what classic Lambda has always run.
 
+pub mod nodelay;
+
 use std::convert::Infallible;
 use std::fmt::Debug;
 use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
 
 use axum::Router;
+use axum::body::Body;
+use axum::response::Response;
 use bytes::Bytes;
+use futures_util::StreamExt;
 use http_body_util::{BodyExt, Full};
 use lambda_http::lambda_runtime::Diagnostic;
 use lambda_http::{Error, LambdaEvent};
 use serde::Serialize;
 use serde_json::Value;
+use tower::util::MapResponseLayer;
 use tower::{Service, ServiceExt};
 
 /// `AWS_LAMBDA_MAX_CONCURRENCY`, when it asks for more than one invocation at a time.
@@ -46,12 +55,40 @@ pub async fn serve(router: Router) -> Result<(), Error> {
     }
 }
 
-/// Serves a router whose answers are streamed as they are made (Lambda response streaming).
+/// Serves a router whose answers are streamed as they are made (Lambda response streaming), each
+/// write sent at once (see [`nodelay`]).
 pub async fn serve_streaming(router: Router) -> Result<(), Error> {
+    let router = match nodelay::runtime_api_addr() {
+        Some(runtime_api) => {
+            // One invocation at a time: a scan per answer costs a few system calls. Many at once:
+            // a few scans a second find the (rare) new connections.
+            let interval = if max_concurrency().is_some() { Duration::from_millis(50) } else { Duration::ZERO };
+            let limiter = Arc::new(nodelay::Limiter::new(interval));
+            router.layer(MapResponseLayer::new(move |response| nodelay_on_send(runtime_api, &limiter, response)))
+        }
+        None => router,
+    };
     match max_concurrency() {
         Some(_) => lambda_http::run_with_streaming_response_concurrent(router).await,
         None => lambda_http::run_with_streaming_response(router).await,
     }
+}
+
+/// Sets `TCP_NODELAY` on the Runtime API connections when the answer's head is ready (the
+/// connection its body will go on is in the pool by then, or being opened) and again with its
+/// first body chunk (by when a newly opened one is connected).
+fn nodelay_on_send(runtime_api: SocketAddr, limiter: &Arc<nodelay::Limiter>, response: Response) -> Response {
+    if limiter.allow() {
+        nodelay::set_on_connections_to(runtime_api);
+    }
+    let (limiter, mut first) = (limiter.clone(), true);
+    response.map(|body| {
+        Body::from_stream(body.into_data_stream().inspect(move |_| {
+            if std::mem::take(&mut first) && limiter.allow() {
+                nodelay::set_on_connections_to(runtime_api);
+            }
+        }))
+    })
 }
 
 /// Serves raw Lambda events (any trigger) with `handler`; its answer is the function's response.
