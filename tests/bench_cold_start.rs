@@ -1,21 +1,73 @@
-//! Cold start of each function binary, measured locally against a stub Lambda Runtime API:
-//! process start → first `GET /runtime/invocation/next` (init: config, SDK client, runtime),
-//! then the first invocation's round trip (an API Gateway event, answered through the Bedrock
-//! emulator), and the process's peak RSS after it. Prints the median of several starts.
+//! Cold start of each function binary against a stub Lambda Runtime API, with the CPU Lambda
+//! gives a memory size: process start → first `GET /runtime/invocation/next` (init: config, SDK
+//! client, runtime), then the first invocation (an API Gateway event answered through the Bedrock
+//! emulator, a process of its own), and the process's peak RSS after it. The baseline is
+//! `hello-lambda`, the smallest Lambda function in Rust, built with the same release profile and
+//! measured the same way; each init is also given as a ratio to the baseline's at the same CPU.
 //!
-//! Measures the release binaries in `target/release`: `cargo build --release -p converse -p stream
-//! -p tools && cargo bench -p tests --bench cold_start`.
+//! Lambda sells CPU by memory: 1,769 MB buys one vCPU, 128 MB about 7% of one. Each memory size
+//! runs its functions in a cgroup (v1 `cpu` controller) whose CFS quota is memory/1769 of one CPU
+//! per period (`COLD_START_CFS_PERIOD_MS`, default 100, the kernel's; Lambda does not publish
+//! its own). That needs root; without it only the full-CPU rows are measured. Lambda may give
+//! more CPU during init than the memory size buys (not documented): the quota rows are the worst
+//! case. Prints the median of several starts per row.
+//!
+//! `scripts/bench cold_start` (it builds the release binaries first).
 
-use std::path::Path;
-use std::process::{Command, Stdio};
+use std::fs::File;
+use std::io::Write;
+use std::net::SocketAddr;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use serde_json::json;
-use tests::measure::{median, peak_rss_kib, release_binary};
+use tests::measure::{median, millis, release_binary};
+use tests::processes::{self, Process};
 use tests::runtime_api::RuntimeApi;
 use tests::workload::rest_event;
 
-const STARTS: usize = 9;
+const STARTS: usize = 7;
+/// The memory sizes whose CPU share is measured; `None` is the whole machine.
+const MEMORY_SIZES: [Option<u32>; 4] = [None, Some(512), Some(256), Some(128)];
+/// Memory that buys one vCPU.
+const ONE_VCPU_MB: u32 = 1769;
+const CGROUPS: &str = "/sys/fs/cgroup/cpu";
+
+/// A cgroup whose CPU quota is what Lambda gives `memory_mb`; removed when dropped.
+struct CpuShare {
+    dir: PathBuf,
+    procs: File,
+}
+
+impl CpuShare {
+    fn new(memory_mb: u32, period: Duration) -> std::io::Result<CpuShare> {
+        let dir = PathBuf::from(CGROUPS).join(format!("cold-start-{memory_mb}mb-{}", std::process::id()));
+        std::fs::create_dir_all(&dir)?;
+        let period_us = period.as_micros() as u64;
+        std::fs::write(dir.join("cpu.cfs_period_us"), period_us.to_string())?;
+        let quota_us = period_us * u64::from(memory_mb) / u64::from(ONE_VCPU_MB);
+        std::fs::write(dir.join("cpu.cfs_quota_us"), quota_us.to_string())?;
+        let procs = File::options().write(true).open(dir.join("cgroup.procs"))?;
+        Ok(CpuShare { dir, procs })
+    }
+
+    /// Makes the command's process join the cgroup before it runs anything of its own.
+    fn enter(&self, command: &mut std::process::Command) -> std::io::Result<()> {
+        let procs = self.procs.try_clone()?;
+        // SAFETY: only write(2) on an open descriptor runs between fork and exec: no allocation,
+        // no lock. "0" is the writing process itself.
+        unsafe { command.pre_exec(move || (&procs).write_all(b"0")) };
+        Ok(())
+    }
+}
+
+impl Drop for CpuShare {
+    fn drop(&mut self) {
+        // Its processes are gone (killed and reaped) by now; an empty cgroup can be removed.
+        let _ = std::fs::remove_dir(&self.dir);
+    }
+}
 
 struct Start {
     init: Duration,
@@ -23,66 +75,102 @@ struct Start {
     peak_rss_kib: u64,
 }
 
-async fn start_once(binary: &Path, event: &str, emulator_url: &str) -> Start {
+async fn start_once(binary: &Path, event: &str, bedrock: SocketAddr, share: Option<&CpuShare>) -> Start {
     let mut runtime_api = RuntimeApi::start().await;
     runtime_api.push("cold-start-1", event);
+    let mut command = processes::function(binary, &runtime_api, bedrock);
+    command.env("RUST_LOG", "warn");
+    if let Some(share) = share {
+        share.enter(&mut command).expect("a cgroup to join");
+    }
     let started = Instant::now();
-    let mut child = Command::new(binary)
-        .env_clear()
-        .envs(runtime_api.lambda_env("bench"))
-        .env("AWS_REGION", "us-east-1")
-        .env("AWS_ACCESS_KEY_ID", "AKIDBENCH")
-        .env("AWS_SECRET_ACCESS_KEY", "bench-secret")
-        .env("AWS_ENDPOINT_URL_BEDROCK_RUNTIME", emulator_url)
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env("BEDROCK_MODEL_IDS", "mistral.mistral-large-2407-v1:0")
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap_or_else(|e| panic!("{}: {e}", binary.display()));
+    let function = Process::spawn(command);
     let ready = runtime_api.poll(1).await;
     let answer = runtime_api.response("cold-start-1").await.read_to_end().await;
     let done = answer.ended_at.expect("a complete answer");
     let text = answer.text();
-    let is_answer = ["You said", "Tool results", "data: [DONE]"].iter().any(|sign| text.contains(sign));
+    let is_answer = ["You said", "Tool results", "data: [DONE]", "hello"].iter().any(|sign| text.contains(sign));
     assert!(is_answer, "{}: unexpected answer {text}", binary.display());
     // The runtime polls for the next event after answering: then the process is idle.
     runtime_api.poll(2).await;
-    let peak = peak_rss_kib(Some(child.id())).unwrap_or_default();
-    child.kill().unwrap();
-    child.wait().unwrap();
-    Start { init: ready - started, first_invocation: done - ready, peak_rss_kib: peak }
+    Start { init: ready - started, first_invocation: done - ready, peak_rss_kib: function.peak_rss_kib() }
 }
 
-#[tokio::main]
+/// Medians of several starts: (init, first invocation, peak RSS).
+async fn measure(
+    binary: &Path,
+    event: &str,
+    bedrock: SocketAddr,
+    share: Option<&CpuShare>,
+) -> (Duration, Duration, u64) {
+    let mut starts = Vec::with_capacity(STARTS);
+    for _ in 0..STARTS {
+        starts.push(start_once(binary, event, bedrock, share).await);
+    }
+    (
+        median(starts.iter().map(|s| s.init).collect()),
+        median(starts.iter().map(|s| s.first_invocation).collect()),
+        median(starts.iter().map(|s| s.peak_rss_kib).collect()),
+    )
+}
+
+fn period() -> Duration {
+    let ms = std::env::var("COLD_START_CFS_PERIOD_MS").ok().and_then(|v| v.parse().ok()).unwrap_or(100);
+    Duration::from_millis(ms)
+}
+
+#[tokio::main(flavor = "current_thread")]
 async fn main() {
-    let emulator = dev::emulator::Emulator::start().await.unwrap();
+    let (_emulator, bedrock) = processes::emulator().await;
     let chat = json!({"model": "mistral-large", "messages": [{"role": "user", "content": "Hello from a cold start"}]});
     let mut streamed = chat.clone();
     streamed["stream"] = json!(true);
     let tools = json!({"model": "mistral-large", "messages": [{"role": "user", "content": "What's the status of my transaction T1001?"}]});
     let functions = [
+        ("hello-lambda", rest_event("/hello", &json!({}))),
         ("converse", rest_event("/v1/chat/completions", &chat)),
         ("stream", rest_event("/stream/v1/chat/completions", &streamed)),
         ("tools", rest_event("/tools/v1/chat/completions", &tools)),
     ];
+    let period = period();
     println!(
-        "cold start, median of {STARTS} process starts per function (release x86_64 binaries, stub Runtime API, emulator on loopback)"
+        "cold start, median of {STARTS} starts (release x86_64 binaries, stub Runtime API, emulator process); \
+         CPU share of a memory size = memory/{ONE_VCPU_MB} of one CPU as a CFS quota, period {period:?}"
     );
-    for (name, event) in functions {
-        let binary = release_binary(name);
-        let mut starts = Vec::new();
-        for _ in 0..STARTS {
-            starts.push(start_once(&binary, &event, &emulator.url()).await);
+    println!(
+        "  {:22} {:13} {:>9} {:>9} {:>17} {:>9} {:>8}",
+        "CPU", "function", "init", "vs hello", "first invocation", "peak RSS", "binary"
+    );
+    for memory in MEMORY_SIZES {
+        let share = match memory {
+            None => None,
+            Some(mb) => match CpuShare::new(mb, period) {
+                Ok(share) => Some(share),
+                Err(e) => {
+                    println!("  {mb} MB: no cgroup ({e}); run as root for the CPU share of a memory size");
+                    continue;
+                }
+            },
+        };
+        let label = match memory {
+            None => "whole machine".to_owned(),
+            Some(mb) => format!("{mb} MB ({:.1}% of a CPU)", 100.0 * f64::from(mb) / f64::from(ONE_VCPU_MB)),
+        };
+        let mut baseline = None;
+        for (i, (name, event)) in functions.iter().enumerate() {
+            let binary = release_binary(name);
+            let (init, first, rss) = measure(&binary, event, bedrock, share.as_ref()).await;
+            let baseline_init = *baseline.get_or_insert(init);
+            let size = std::fs::metadata(&binary).map(|m| m.len()).unwrap_or_default();
+            println!(
+                "  {:22} {name:13} {:6.1} ms {:8.2}x {:14.1} ms {:5.1} MiB {:4.1} MiB",
+                if i == 0 { label.as_str() } else { "" },
+                millis(init),
+                init.as_secs_f64() / baseline_init.as_secs_f64(),
+                millis(first),
+                rss as f64 / 1024.0,
+                size as f64 / 1048576.0,
+            );
         }
-        let size = std::fs::metadata(&binary).map(|m| m.len()).unwrap_or_default();
-        println!(
-            "  {name:9} init {:6.1} ms   first invocation {:6.1} ms   peak RSS {:5.1} MiB   binary {:4.1} MiB",
-            median(starts.iter().map(|s| s.init).collect()).as_secs_f64() * 1e3,
-            median(starts.iter().map(|s| s.first_invocation).collect()).as_secs_f64() * 1e3,
-            median(starts.iter().map(|s| s.peak_rss_kib).collect()) as f64 / 1024.0,
-            size as f64 / 1048576.0,
-        );
     }
 }
