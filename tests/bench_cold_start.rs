@@ -10,15 +10,17 @@
 //! per period (`COLD_START_CFS_PERIOD_MS`, default 100, the kernel's; Lambda does not publish
 //! its own). That needs root; without it only the full-CPU rows are measured. Lambda may give
 //! more CPU during init than the memory size buys (not documented): the quota rows are the worst
-//! case. Prints the median of several starts per row.
+//! case. The processes are started from a thread inside the cgroup, so they are born in it; each
+//! start under a quota waits two periods first, so it begins with the whole quota, as
+//! a new execution environment does. The processes see the CA certificates as Lambda's image has
+//! them (`tests::processes`). Prints the median of several starts per row.
 //!
 //! `scripts/bench cold_start` (it builds the release binaries first).
 
-use std::fs::File;
-use std::io::Write;
 use std::net::SocketAddr;
-use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use serde_json::json;
@@ -34,10 +36,17 @@ const MEMORY_SIZES: [Option<u32>; 4] = [None, Some(512), Some(256), Some(128)];
 const ONE_VCPU_MB: u32 = 1769;
 const CGROUPS: &str = "/sys/fs/cgroup/cpu";
 
-/// A cgroup whose CPU quota is what Lambda gives `memory_mb`; removed when dropped.
+/// A command to start, and where to send the process and when it was started.
+type SpawnRequest = (Command, mpsc::Sender<(Instant, Process)>);
+
+/// A cgroup whose CPU quota is what Lambda gives `memory_mb`, and a thread inside it that starts
+/// the processes to measure: they are born in the cgroup (moving a process into one takes
+/// milliseconds, which would count as init). Removed when dropped.
 struct CpuShare {
     dir: PathBuf,
-    procs: File,
+    period: Duration,
+    spawner: Option<mpsc::Sender<SpawnRequest>>,
+    thread: Option<std::thread::JoinHandle<()>>,
 }
 
 impl CpuShare {
@@ -48,29 +57,45 @@ impl CpuShare {
         std::fs::write(dir.join("cpu.cfs_period_us"), period_us.to_string())?;
         let quota_us = period_us * u64::from(memory_mb) / u64::from(ONE_VCPU_MB);
         std::fs::write(dir.join("cpu.cfs_quota_us"), quota_us.to_string())?;
-        let procs = File::options().write(true).open(dir.join("cgroup.procs"))?;
-        Ok(CpuShare { dir, procs })
+        let tasks = dir.join("tasks");
+        let (spawner, commands) = mpsc::channel::<SpawnRequest>();
+        let (joined_tx, joined) = mpsc::channel();
+        let thread = std::thread::spawn(move || {
+            // "0": the writing thread itself.
+            let _ = joined_tx.send(std::fs::write(tasks, "0"));
+            for (command, reply) in commands {
+                let started = Instant::now();
+                let _ = reply.send((started, Process::spawn(command)));
+            }
+        });
+        joined.recv().expect("the spawner thread starts")?;
+        Ok(CpuShare { dir, period, spawner: Some(spawner), thread: Some(thread) })
     }
 
-    /// Makes the command's process join the cgroup before it runs anything of its own.
-    fn enter(&self, command: &mut std::process::Command) -> std::io::Result<()> {
-        let procs = self.procs.try_clone()?;
-        // SAFETY: only write(2) on an open descriptor runs between fork and exec: no allocation,
-        // no lock. "0" is the writing process itself.
-        unsafe { command.pre_exec(move || (&procs).write_all(b"0")) };
-        Ok(())
+    /// Starts `command` from inside the cgroup; returns when it was started.
+    fn spawn(&self, command: Command) -> (Instant, Process) {
+        let (reply, started) = mpsc::channel();
+        self.spawner.as_ref().expect("a spawner").send((command, reply)).expect("the spawner runs");
+        started.recv().expect("the process starts")
     }
 }
 
 impl Drop for CpuShare {
     fn drop(&mut self) {
-        // Its processes are gone (killed and reaped) by now; an empty cgroup can be removed.
+        drop(self.spawner.take());
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+        // Its processes and its thread are gone by now; an empty cgroup can be removed.
         let _ = std::fs::remove_dir(&self.dir);
     }
 }
 
+#[derive(Clone, Copy)]
 struct Start {
     init: Duration,
+    /// The process's CPU time when it first polled: what init cost, whatever the CPU share.
+    init_cpu: Duration,
     first_invocation: Duration,
     peak_rss_kib: u64,
 }
@@ -80,12 +105,16 @@ async fn start_once(binary: &Path, event: &str, bedrock: SocketAddr, share: Opti
     runtime_api.push("cold-start-1", event);
     let mut command = processes::function(binary, &runtime_api, bedrock);
     command.env("RUST_LOG", "warn");
-    if let Some(share) = share {
-        share.enter(&mut command).expect("a cgroup to join");
-    }
-    let started = Instant::now();
-    let function = Process::spawn(command);
+    let (started, function) = match share {
+        Some(share) => {
+            // A fresh quota: what the last process used this period must not slow this one.
+            tokio::time::sleep(share.period * 2).await;
+            share.spawn(command)
+        }
+        None => (Instant::now(), Process::spawn(command)),
+    };
     let ready = runtime_api.poll(1).await;
+    let init_cpu = function.cpu_time_precise();
     let answer = runtime_api.response("cold-start-1").await.read_to_end().await;
     let done = answer.ended_at.expect("a complete answer");
     let text = answer.text();
@@ -93,25 +122,21 @@ async fn start_once(binary: &Path, event: &str, bedrock: SocketAddr, share: Opti
     assert!(is_answer, "{}: unexpected answer {text}", binary.display());
     // The runtime polls for the next event after answering: then the process is idle.
     runtime_api.poll(2).await;
-    Start { init: ready - started, first_invocation: done - ready, peak_rss_kib: function.peak_rss_kib() }
+    Start { init: ready - started, init_cpu, first_invocation: done - ready, peak_rss_kib: function.peak_rss_kib() }
 }
 
-/// Medians of several starts: (init, first invocation, peak RSS).
-async fn measure(
-    binary: &Path,
-    event: &str,
-    bedrock: SocketAddr,
-    share: Option<&CpuShare>,
-) -> (Duration, Duration, u64) {
+/// The medians of several starts.
+async fn measure(binary: &Path, event: &str, bedrock: SocketAddr, share: Option<&CpuShare>) -> Start {
     let mut starts = Vec::with_capacity(STARTS);
     for _ in 0..STARTS {
         starts.push(start_once(binary, event, bedrock, share).await);
     }
-    (
-        median(starts.iter().map(|s| s.init).collect()),
-        median(starts.iter().map(|s| s.first_invocation).collect()),
-        median(starts.iter().map(|s| s.peak_rss_kib).collect()),
-    )
+    Start {
+        init: median(starts.iter().map(|s| s.init).collect()),
+        init_cpu: median(starts.iter().map(|s| s.init_cpu).collect()),
+        first_invocation: median(starts.iter().map(|s| s.first_invocation).collect()),
+        peak_rss_kib: median(starts.iter().map(|s| s.peak_rss_kib).collect()),
+    }
 }
 
 fn period() -> Duration {
@@ -138,8 +163,8 @@ async fn main() {
          CPU share of a memory size = memory/{ONE_VCPU_MB} of one CPU as a CFS quota, period {period:?}"
     );
     println!(
-        "  {:22} {:13} {:>9} {:>9} {:>17} {:>9} {:>8}",
-        "CPU", "function", "init", "vs hello", "first invocation", "peak RSS", "binary"
+        "  {:22} {:13} {:>9} {:>9} {:>13} {:>17} {:>9} {:>8}",
+        "CPU", "function", "init", "init CPU", "vs hello", "first invocation", "peak RSS", "binary"
     );
     for memory in MEMORY_SIZES {
         let share = match memory {
@@ -156,19 +181,21 @@ async fn main() {
             None => "whole machine".to_owned(),
             Some(mb) => format!("{mb} MB ({:.1}% of a CPU)", 100.0 * f64::from(mb) / f64::from(ONE_VCPU_MB)),
         };
-        let mut baseline = None;
+        let mut baseline: Option<Start> = None;
         for (i, (name, event)) in functions.iter().enumerate() {
             let binary = release_binary(name);
-            let (init, first, rss) = measure(&binary, event, bedrock, share.as_ref()).await;
-            let baseline_init = *baseline.get_or_insert(init);
+            let start = measure(&binary, event, bedrock, share.as_ref()).await;
+            let hello = *baseline.get_or_insert(start);
             let size = std::fs::metadata(&binary).map(|m| m.len()).unwrap_or_default();
             println!(
-                "  {:22} {name:13} {:6.1} ms {:8.2}x {:14.1} ms {:5.1} MiB {:4.1} MiB",
+                "  {:22} {name:13} {:6.1} ms {:6.2} ms {:5.2}x {:5.2}x {:13.1} ms {:5.1} MiB {:4.1} MiB",
                 if i == 0 { label.as_str() } else { "" },
-                millis(init),
-                init.as_secs_f64() / baseline_init.as_secs_f64(),
-                millis(first),
-                rss as f64 / 1024.0,
+                millis(start.init),
+                millis(start.init_cpu),
+                start.init.as_secs_f64() / hello.init.as_secs_f64(),
+                start.init_cpu.as_secs_f64() / hello.init_cpu.as_secs_f64(),
+                millis(start.first_invocation),
+                start.peak_rss_kib as f64 / 1024.0,
                 size as f64 / 1048576.0,
             );
         }

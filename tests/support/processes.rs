@@ -9,7 +9,7 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::measure::{cpu_time, peak_rss_kib, release_binary};
+use crate::measure::{cpu_time, cpu_time_precise, peak_rss_kib, release_binary};
 use crate::runtime_api::RuntimeApi;
 use crate::workload::MODEL_ID;
 
@@ -39,9 +39,14 @@ impl Process {
         self.child.id()
     }
 
-    /// CPU time used so far (user + system, every thread).
+    /// CPU time used so far (user + system, every thread), in clock ticks.
     pub fn cpu_time(&self) -> Duration {
         cpu_time(self.pid())
+    }
+
+    /// CPU time used so far by its live threads, to the nanosecond.
+    pub fn cpu_time_precise(&self) -> Duration {
+        cpu_time_precise(self.pid())
     }
 
     pub fn peak_rss_kib(&self) -> u64 {
@@ -81,7 +86,10 @@ pub async fn emulator() -> (Process, SocketAddr) {
 }
 
 /// What every gateway process is given: a region, dummy credentials, Bedrock at `bedrock`
-/// through the SDK's endpoint override, no instance metadata, the one model the benches ask for.
+/// through the SDK's endpoint override, no instance metadata, the one model the benches ask for,
+/// and the system's CA certificates as Lambda's image (provided.al2023) has them: one bundle
+/// file, no directory of certificates (`SSL_CERT_FILE`/`SSL_CERT_DIR`, which the SDK's TLS
+/// setup reads at cold start; a Debian-style directory of ~150 files costs ~3 ms more).
 fn gateway_env(command: &mut Command, bedrock: SocketAddr) {
     command
         .env_clear()
@@ -91,6 +99,12 @@ fn gateway_env(command: &mut Command, bedrock: SocketAddr) {
         .env("AWS_ENDPOINT_URL_BEDROCK_RUNTIME", format!("http://{bedrock}"))
         .env("AWS_EC2_METADATA_DISABLED", "true")
         .env("BEDROCK_MODEL_IDS", MODEL_ID);
+    let bundles = ["/etc/pki/tls/certs/ca-bundle.crt", "/etc/ssl/certs/ca-certificates.crt"];
+    if let Some(bundle) = bundles.into_iter().find(|path| Path::new(path).is_file()) {
+        let no_dir = std::env::temp_dir().join("bench-empty-cert-dir");
+        std::fs::create_dir_all(&no_dir).expect("an empty directory");
+        command.env("SSL_CERT_FILE", bundle).env("SSL_CERT_DIR", no_dir);
+    }
 }
 
 /// The dev server binary over the Bedrock at `bedrock`, listening; returns it and its address.
