@@ -11,7 +11,7 @@ use lambda_http::tower::ServiceExt;
 use lambda_http::{Adapter, Context, LambdaEvent};
 use shared::bedrock::{Bedrock, SdkBedrock};
 use shared::{AppState, Config};
-use tests::measure::{peak_rss_kib, percentile};
+use tests::measure::{peak_rss_kib, percentile, thread_cpu_time};
 use tests::workload::{chat_2kb, rest_event};
 
 const ROUNDS: usize = 3000;
@@ -35,26 +35,34 @@ async fn main() {
 
     let mut full = Vec::with_capacity(ROUNDS);
     let mut bare = Vec::with_capacity(ROUNDS);
+    let (mut full_cpu, mut bare_cpu) = (Vec::with_capacity(ROUNDS), Vec::with_capacity(ROUNDS));
     for round in 0..WARMUP + ROUNDS {
+        let cpu = thread_cpu_time();
         let started = Instant::now();
         let payload: LambdaRequest = serde_json::from_str(&event).unwrap();
         let response =
             Adapter::from(router.clone()).oneshot(LambdaEvent::new(payload, Context::default())).await.unwrap();
         let out = serde_json::to_string(&response).unwrap();
         let t_full = started.elapsed();
+        let c_full = thread_cpu_time() - cpu;
         assert!(out.contains("\"statusCode\":200"), "{out}");
 
+        let cpu = thread_cpu_time();
         let started = Instant::now();
         let output = direct.complete(converse.clone()).await.unwrap();
         let t_bare = started.elapsed();
+        let c_bare = thread_cpu_time() - cpu;
         assert!(output.usage().is_some());
         if round >= WARMUP {
             full.push(t_full);
             bare.push(t_bare);
+            full_cpu.push(c_full);
+            bare_cpu.push(c_bare);
         }
     }
-    full.sort();
-    bare.sort();
+    for samples in [&mut full, &mut bare, &mut full_cpu, &mut bare_cpu] {
+        samples.sort();
+    }
     let us = |d: Duration| d.as_secs_f64() * 1e6;
     println!(
         "converse bench: {ROUNDS} requests of a {} byte event (~2 KB chat body), zero-delay emulator on loopback",
@@ -66,6 +74,12 @@ async fn main() {
         "  added by the function: p50 {:6.1} us   p99 {:6.1} us",
         us(percentile(&full, 0.5)) - us(percentile(&bare, 0.5)),
         us(percentile(&full, 0.99)) - us(percentile(&bare, 0.99))
+    );
+    println!(
+        "  CPU time (this thread: function, SDK and emulator alike): full path p50 {:.1} us, bare SDK p50 {:.1} us, added {:.1} us",
+        us(percentile(&full_cpu, 0.5)),
+        us(percentile(&bare_cpu, 0.5)),
+        us(percentile(&full_cpu, 0.5)) - us(percentile(&bare_cpu, 0.5))
     );
     if let Some(kib) = peak_rss_kib(None) {
         println!("  peak RSS of the bench process (emulator included): {:.1} MiB", kib as f64 / 1024.0);

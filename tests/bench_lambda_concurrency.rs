@@ -46,20 +46,23 @@ fn check(stream: usize, answer: &Answer) {
 struct Run {
     wall: Duration,
     peak_rss_kib: u64,
-    /// CPU time of the function over the run (in 10 ms ticks: meaningful for many streams).
+    /// CPU time of the function's threads over the run.
     cpu: Duration,
 }
 
 /// Starts a fresh stream function allowed `concurrency` invocations at once, hands it `streams`
 /// invocations together and waits for every answer.
-async fn run(bedrock: std::net::SocketAddr, concurrency: usize, streams: usize) -> Run {
+async fn run(bedrock: std::net::SocketAddr, concurrency: Option<usize>, streams: usize) -> Run {
     let mut api = RuntimeApi::start().await;
     let mut command = processes::function(&release_binary("stream"), &api, bedrock);
-    command.env("AWS_LAMBDA_MAX_CONCURRENCY", concurrency.to_string()).env("RUST_LOG", "warn");
+    command.env("RUST_LOG", "warn");
+    if let Some(concurrency) = concurrency {
+        command.env("AWS_LAMBDA_MAX_CONCURRENCY", concurrency.to_string());
+    }
     let function = Process::spawn(command);
     // Ready when it polls: the cold start is not part of the figure.
     api.poll(1).await;
-    let cpu_before = function.cpu_time();
+    let cpu_before = function.cpu_time_precise();
     let started = Instant::now();
     for stream in 0..streams {
         let event = rest_event("/stream/v1/chat/completions", &stream_request("mistral-large", &prompt(stream)));
@@ -71,7 +74,7 @@ async fn run(bedrock: std::net::SocketAddr, concurrency: usize, streams: usize) 
         let stream: usize = id.trim_start_matches("stream-").parse().unwrap();
         check(stream, answer);
     }
-    Run { wall, peak_rss_kib: function.peak_rss_kib(), cpu: function.cpu_time() - cpu_before }
+    Run { wall, peak_rss_kib: function.peak_rss_kib(), cpu: function.cpu_time_precise() - cpu_before }
 }
 
 /// One invocation at a time, `rounds` times: from handing the event out to the first byte of the
@@ -83,7 +86,7 @@ async fn first_event(bedrock: std::net::SocketAddr, rounds: usize) -> (Duration,
     command.env("RUST_LOG", "warn");
     let function = Process::spawn(command);
     api.poll(1).await;
-    let cpu_before = function.cpu_time();
+    let cpu_before = function.cpu_time_precise();
     let mut samples = Vec::with_capacity(rounds);
     for round in 0..rounds {
         let event = rest_event("/stream/v1/chat/completions", &stream_request("mistral-large", "Hello there"));
@@ -92,7 +95,7 @@ async fn first_event(bedrock: std::net::SocketAddr, rounds: usize) -> (Duration,
         let (_, answer) = api.next_answer().await;
         samples.push(answer.body_at.expect("an SSE body") - pushed);
     }
-    let cpu = (function.cpu_time() - cpu_before) / rounds as u32;
+    let cpu = (function.cpu_time_precise() - cpu_before) / rounds as u32;
     samples.sort();
     (percentile(&samples, 0.5), percentile(&samples, 0.99), cpu)
 }
@@ -101,8 +104,9 @@ async fn first_event(bedrock: std::net::SocketAddr, rounds: usize) -> (Duration,
 async fn main() {
     let (_emulator, bedrock) = processes::emulator().await;
     let (first_p50, first_p99, first_cpu) = first_event(bedrock, 1000).await;
-    let one = run(bedrock, STREAMS, 1).await;
-    let many = run(bedrock, STREAMS, STREAMS).await;
+    let classic = run(bedrock, None, 1).await;
+    let one = run(bedrock, Some(STREAMS), 1).await;
+    let many = run(bedrock, Some(STREAMS), STREAMS).await;
     println!(
         "lambda_concurrency: the stream function (release), AWS_LAMBDA_MAX_CONCURRENCY={STREAMS}, answers of {} events {DELAY_MS} ms apart",
         WORDS + 4
@@ -113,7 +117,18 @@ async fn main() {
         millis(first_p99),
         first_cpu.as_secs_f64() * 1e6
     );
-    println!("  1 stream:    wall {:7.0} ms   peak RSS {:5.1} MiB", millis(one.wall), one.peak_rss_kib as f64 / 1024.0);
+    println!(
+        "  1 stream, one invocation at a time (classic Lambda): wall {:7.0} ms   peak RSS {:5.1} MiB   CPU {:.2} ms per stream",
+        millis(classic.wall),
+        classic.peak_rss_kib as f64 / 1024.0,
+        millis(classic.cpu)
+    );
+    println!(
+        "  1 stream:    wall {:7.0} ms   peak RSS {:5.1} MiB   CPU {:.2} ms per stream",
+        millis(one.wall),
+        one.peak_rss_kib as f64 / 1024.0,
+        millis(one.cpu)
+    );
     println!(
         "  {STREAMS} streams: wall {:7.0} ms   peak RSS {:5.1} MiB   CPU {:.2} ms per stream   (all complete, in order, intact)",
         millis(many.wall),

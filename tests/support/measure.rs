@@ -55,6 +55,15 @@ pub fn cpu_time_precise(pid: u32) -> Duration {
     Duration::from_nanos(nanos)
 }
 
+/// CPU time the calling thread has used so far, to the nanosecond (`CLOCK_THREAD_CPUTIME_ID`):
+/// on a current-thread runtime, the CPU cost of the work between two readings.
+pub fn thread_cpu_time() -> Duration {
+    let mut now = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    // SAFETY: clock_gettime writes the timespec it is given and nothing else.
+    unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut now) };
+    Duration::new(now.tv_sec as u64, now.tv_nsec as u32)
+}
+
 /// A binary of this workspace's release build, next to the running bench (`target/release`,
 /// wherever `CARGO_TARGET_DIR` puts it); panics with the command that builds it.
 pub fn release_binary(name: &str) -> PathBuf {
