@@ -1,173 +1,203 @@
-//! Cold start of each function binary, measured locally against a stub Lambda Runtime API:
-//! process start → first `GET /runtime/invocation/next` (init: config, SDK client, runtime),
-//! then the first invocation's round trip (an API Gateway event, answered through the Bedrock
-//! emulator), and the process's peak RSS after it. Prints the median of several starts.
+//! Cold start of each function binary against a stub Lambda Runtime API, with the CPU Lambda
+//! gives a memory size: process start → first `GET /runtime/invocation/next` (init: config, SDK
+//! client, runtime), then the first invocation (an API Gateway event answered through the Bedrock
+//! emulator, a process of its own), and the process's peak RSS after it. The baseline is
+//! `hello-lambda`, the smallest Lambda function in Rust, built with the same release profile and
+//! measured the same way; each init is also given as a ratio to the baseline's at the same CPU.
 //!
-//! Measures the release binaries in `target/release`: `cargo build --release -p converse -p stream
-//! -p tools && cargo bench -p tests --bench cold_start`.
+//! Lambda sells CPU by memory: 1,769 MB buys one vCPU, 128 MB about 7% of one. Each memory size
+//! runs its functions in a cgroup (v1 `cpu` controller) whose CFS quota is memory/1769 of one CPU
+//! per period (`COLD_START_CFS_PERIOD_MS`, default 100, the kernel's; Lambda does not publish
+//! its own). That needs root; without it only the full-CPU rows are measured. Lambda may give
+//! more CPU during init than the memory size buys (not documented): the quota rows are the worst
+//! case. The processes are started from a thread inside the cgroup, so they are born in it; each
+//! start under a quota waits two periods first, so it begins with the whole quota, as
+//! a new execution environment does. The processes see the CA certificates as Lambda's image has
+//! them (`tests::processes`). Prints the median of several starts per row.
+//!
+//! `scripts/bench cold_start` (it builds the release binaries first).
 
 use std::net::SocketAddr;
-use std::process::{Command, Stdio};
-use std::sync::{Arc, Mutex};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use axum::Router;
-use axum::body::Bytes;
-use axum::extract::State;
-use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
 use serde_json::json;
-use tokio::net::TcpListener;
-use tokio::sync::{Notify, mpsc};
+use tests::measure::{median, millis, release_binary};
+use tests::processes::{self, Process};
+use tests::runtime_api::RuntimeApi;
+use tests::workload::rest_event;
 
-const STARTS: usize = 9;
+const STARTS: usize = 7;
+/// The memory sizes whose CPU share is measured; `None` is the whole machine.
+const MEMORY_SIZES: [Option<u32>; 4] = [None, Some(512), Some(256), Some(128)];
+/// Memory that buys one vCPU.
+const ONE_VCPU_MB: u32 = 1769;
+const CGROUPS: &str = "/sys/fs/cgroup/cpu";
 
-#[derive(Clone)]
-struct Stub {
-    /// The next event to hand out; `None` once given, so later polls wait until the process dies.
-    event: Arc<Mutex<Option<String>>>,
-    polled: mpsc::UnboundedSender<Instant>,
-    answered: mpsc::UnboundedSender<(Instant, Bytes)>,
-    never: Arc<Notify>,
+/// A command to start, and where to send the process and when it was started.
+type SpawnRequest = (Command, mpsc::Sender<(Instant, Process)>);
+
+/// A cgroup whose CPU quota is what Lambda gives `memory_mb`, and a thread inside it that starts
+/// the processes to measure: they are born in the cgroup (moving a process into one takes
+/// milliseconds, which would count as init). Removed when dropped.
+struct CpuShare {
+    dir: PathBuf,
+    period: Duration,
+    spawner: Option<mpsc::Sender<SpawnRequest>>,
+    thread: Option<std::thread::JoinHandle<()>>,
 }
 
-async fn next(State(stub): State<Stub>) -> Response {
-    let _ = stub.polled.send(Instant::now());
-    let event = stub.event.lock().unwrap().take();
-    match event {
-        Some(event) => (
-            [
-                ("lambda-runtime-aws-request-id", "cold-start-1"),
-                ("lambda-runtime-deadline-ms", "99999999999999"),
-                ("lambda-runtime-invoked-function-arn", "arn:aws:lambda:us-east-1:123456789012:function:bench"),
-                ("lambda-runtime-trace-id", "Root=1-5759e988-bd862e3fe1be46a994272793"),
-                ("content-type", "application/json"),
-            ],
-            event,
-        )
-            .into_response(),
-        None => {
-            stub.never.notified().await;
-            ().into_response()
-        }
+impl CpuShare {
+    fn new(memory_mb: u32, period: Duration) -> std::io::Result<CpuShare> {
+        let dir = PathBuf::from(CGROUPS).join(format!("cold-start-{memory_mb}mb-{}", std::process::id()));
+        std::fs::create_dir_all(&dir)?;
+        let period_us = period.as_micros() as u64;
+        std::fs::write(dir.join("cpu.cfs_period_us"), period_us.to_string())?;
+        let quota_us = period_us * u64::from(memory_mb) / u64::from(ONE_VCPU_MB);
+        std::fs::write(dir.join("cpu.cfs_quota_us"), quota_us.to_string())?;
+        let tasks = dir.join("tasks");
+        let (spawner, commands) = mpsc::channel::<SpawnRequest>();
+        let (joined_tx, joined) = mpsc::channel();
+        let thread = std::thread::spawn(move || {
+            // "0": the writing thread itself.
+            let _ = joined_tx.send(std::fs::write(tasks, "0"));
+            for (command, reply) in commands {
+                let started = Instant::now();
+                let _ = reply.send((started, Process::spawn(command)));
+            }
+        });
+        joined.recv().expect("the spawner thread starts")?;
+        Ok(CpuShare { dir, period, spawner: Some(spawner), thread: Some(thread) })
+    }
+
+    /// Starts `command` from inside the cgroup; returns when it was started.
+    fn spawn(&self, command: Command) -> (Instant, Process) {
+        let (reply, started) = mpsc::channel();
+        self.spawner.as_ref().expect("a spawner").send((command, reply)).expect("the spawner runs");
+        started.recv().expect("the process starts")
     }
 }
 
-async fn answer(State(stub): State<Stub>, body: Bytes) -> &'static str {
-    let _ = stub.answered.send((Instant::now(), body));
-    ""
+impl Drop for CpuShare {
+    fn drop(&mut self) {
+        drop(self.spawner.take());
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+        // Its processes and its thread are gone by now; an empty cgroup can be removed.
+        let _ = std::fs::remove_dir(&self.dir);
+    }
 }
 
-fn chat_event(path: &str, body: serde_json::Value) -> String {
-    json!({
-        "resource": path, "path": path, "httpMethod": "POST",
-        "headers": {"Content-Type": "application/json"}, "multiValueHeaders": {"Content-Type": ["application/json"]},
-        "requestContext": {"accountId": "123456789012", "apiId": "abc123", "resourcePath": path, "httpMethod": "POST",
-            "path": format!("/prod{path}"), "stage": "prod", "requestId": "r1", "identity": {"sourceIp": "203.0.113.10"}},
-        "body": body.to_string(), "isBase64Encoded": false
-    })
-    .to_string()
-}
-
-fn peak_rss_kib(pid: u32) -> Option<u64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    status.lines().find(|l| l.starts_with("VmHWM:"))?.split_whitespace().nth(1)?.parse().ok()
-}
-
+#[derive(Clone, Copy)]
 struct Start {
     init: Duration,
+    /// The process's CPU time when it first polled: what init cost, whatever the CPU share.
+    init_cpu: Duration,
     first_invocation: Duration,
     peak_rss_kib: u64,
 }
 
-async fn start_once(binary: &str, event: &str, emulator_url: &str) -> Start {
-    let (polled_tx, mut polled) = mpsc::unbounded_channel();
-    let (answered_tx, mut answered) = mpsc::unbounded_channel();
-    let stub = Stub {
-        event: Arc::new(Mutex::new(Some(event.to_owned()))),
-        polled: polled_tx,
-        answered: answered_tx,
-        never: Arc::new(Notify::new()),
+async fn start_once(binary: &Path, event: &str, bedrock: SocketAddr, share: Option<&CpuShare>) -> Start {
+    let mut runtime_api = RuntimeApi::start().await;
+    runtime_api.push("cold-start-1", event);
+    let mut command = processes::function(binary, &runtime_api, bedrock);
+    command.env("RUST_LOG", "warn");
+    let (started, function) = match share {
+        Some(share) => {
+            // A fresh quota: what the last process used this period must not slow this one.
+            tokio::time::sleep(share.period * 2).await;
+            share.spawn(command)
+        }
+        None => (Instant::now(), Process::spawn(command)),
     };
-    let app = Router::new()
-        .route("/2018-06-01/runtime/invocation/next", get(next))
-        .route("/2018-06-01/runtime/invocation/{id}/response", post(answer))
-        .route("/2018-06-01/runtime/invocation/{id}/error", post(answer))
-        .route("/2018-06-01/runtime/init/error", post(answer))
-        .with_state(stub);
-    let listener = TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0))).await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let server = tokio::spawn(async move { axum::serve(listener, app).await });
-
-    let started = Instant::now();
-    let mut child = Command::new(binary)
-        .env_clear()
-        .env("AWS_LAMBDA_RUNTIME_API", addr.to_string())
-        .env("AWS_LAMBDA_FUNCTION_NAME", "bench")
-        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "256")
-        .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
-        .env("AWS_REGION", "us-east-1")
-        .env("AWS_ACCESS_KEY_ID", "AKIDBENCH")
-        .env("AWS_SECRET_ACCESS_KEY", "bench-secret")
-        .env("AWS_ENDPOINT_URL_BEDROCK_RUNTIME", emulator_url)
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env("BEDROCK_MODEL_IDS", "mistral.mistral-large-2407-v1:0")
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap_or_else(|e| {
-            panic!("{binary}: {e} (build it first: cargo build --release -p converse -p stream -p tools)")
-        });
-    let ready = polled.recv().await.unwrap();
-    let (done, body) =
-        tokio::time::timeout(Duration::from_secs(30), answered.recv()).await.expect("an answer").unwrap();
-    let text = String::from_utf8_lossy(&body);
-    let is_answer = ["You said", "Tool results", "data: [DONE]"].iter().any(|sign| text.contains(sign));
-    assert!(is_answer, "{binary}: unexpected answer {text}");
+    let ready = runtime_api.poll(1).await;
+    let init_cpu = function.cpu_time_precise();
+    let answer = runtime_api.response("cold-start-1").await.read_to_end().await;
+    let done = answer.ended_at.expect("a complete answer");
+    let text = answer.text();
+    let is_answer = ["You said", "Tool results", "data: [DONE]", "hello"].iter().any(|sign| text.contains(sign));
+    assert!(is_answer, "{}: unexpected answer {text}", binary.display());
     // The runtime polls for the next event after answering: then the process is idle.
-    let _ = tokio::time::timeout(Duration::from_secs(5), polled.recv()).await;
-    let peak = peak_rss_kib(child.id()).unwrap_or_default();
-    child.kill().unwrap();
-    child.wait().unwrap();
-    server.abort();
-    Start { init: ready - started, first_invocation: done - ready, peak_rss_kib: peak }
+    runtime_api.poll(2).await;
+    Start { init: ready - started, init_cpu, first_invocation: done - ready, peak_rss_kib: function.peak_rss_kib() }
 }
 
-fn median<T: Copy + Ord>(mut values: Vec<T>) -> T {
-    values.sort();
-    values[values.len() / 2]
+/// The medians of several starts.
+async fn measure(binary: &Path, event: &str, bedrock: SocketAddr, share: Option<&CpuShare>) -> Start {
+    let mut starts = Vec::with_capacity(STARTS);
+    for _ in 0..STARTS {
+        starts.push(start_once(binary, event, bedrock, share).await);
+    }
+    Start {
+        init: median(starts.iter().map(|s| s.init).collect()),
+        init_cpu: median(starts.iter().map(|s| s.init_cpu).collect()),
+        first_invocation: median(starts.iter().map(|s| s.first_invocation).collect()),
+        peak_rss_kib: median(starts.iter().map(|s| s.peak_rss_kib).collect()),
+    }
 }
 
-#[tokio::main]
+fn period() -> Duration {
+    let ms = std::env::var("COLD_START_CFS_PERIOD_MS").ok().and_then(|v| v.parse().ok()).unwrap_or(100);
+    Duration::from_millis(ms)
+}
+
+#[tokio::main(flavor = "current_thread")]
 async fn main() {
-    let emulator = dev::emulator::Emulator::start().await.unwrap();
-    let target = concat!(env!("CARGO_MANIFEST_DIR"), "/../target/release");
+    let (_emulator, bedrock) = processes::emulator().await;
     let chat = json!({"model": "mistral-large", "messages": [{"role": "user", "content": "Hello from a cold start"}]});
     let mut streamed = chat.clone();
     streamed["stream"] = json!(true);
     let tools = json!({"model": "mistral-large", "messages": [{"role": "user", "content": "What's the status of my transaction T1001?"}]});
     let functions = [
-        ("converse", chat_event("/v1/chat/completions", chat)),
-        ("stream", chat_event("/stream/v1/chat/completions", streamed)),
-        ("tools", chat_event("/tools/v1/chat/completions", tools)),
+        ("hello-lambda", rest_event("/hello", &json!({}))),
+        ("converse", rest_event("/v1/chat/completions", &chat)),
+        ("stream", rest_event("/stream/v1/chat/completions", &streamed)),
+        ("tools", rest_event("/tools/v1/chat/completions", &tools)),
     ];
+    let period = period();
     println!(
-        "cold start, median of {STARTS} process starts per function (release x86_64 binaries, stub Runtime API, emulator on loopback)"
+        "cold start, median of {STARTS} starts (release x86_64 binaries, stub Runtime API, emulator process); \
+         CPU share of a memory size = memory/{ONE_VCPU_MB} of one CPU as a CFS quota, period {period:?}"
     );
-    for (name, event) in functions {
-        let binary = format!("{target}/{name}");
-        let mut starts = Vec::new();
-        for _ in 0..STARTS {
-            starts.push(start_once(&binary, &event, &emulator.url()).await);
+    println!(
+        "  {:22} {:13} {:>9} {:>9} {:>13} {:>17} {:>9} {:>8}",
+        "CPU", "function", "init", "init CPU", "vs hello", "first invocation", "peak RSS", "binary"
+    );
+    for memory in MEMORY_SIZES {
+        let share = match memory {
+            None => None,
+            Some(mb) => match CpuShare::new(mb, period) {
+                Ok(share) => Some(share),
+                Err(e) => {
+                    println!("  {mb} MB: no cgroup ({e}); run as root for the CPU share of a memory size");
+                    continue;
+                }
+            },
+        };
+        let label = match memory {
+            None => "whole machine".to_owned(),
+            Some(mb) => format!("{mb} MB ({:.1}% of a CPU)", 100.0 * f64::from(mb) / f64::from(ONE_VCPU_MB)),
+        };
+        let mut baseline: Option<Start> = None;
+        for (i, (name, event)) in functions.iter().enumerate() {
+            let binary = release_binary(name);
+            let start = measure(&binary, event, bedrock, share.as_ref()).await;
+            let hello = *baseline.get_or_insert(start);
+            let size = std::fs::metadata(&binary).map(|m| m.len()).unwrap_or_default();
+            println!(
+                "  {:22} {name:13} {:6.1} ms {:6.2} ms {:5.2}x {:5.2}x {:13.1} ms {:5.1} MiB {:4.1} MiB",
+                if i == 0 { label.as_str() } else { "" },
+                millis(start.init),
+                millis(start.init_cpu),
+                start.init.as_secs_f64() / hello.init.as_secs_f64(),
+                start.init_cpu.as_secs_f64() / hello.init_cpu.as_secs_f64(),
+                millis(start.first_invocation),
+                start.peak_rss_kib as f64 / 1024.0,
+                size as f64 / 1048576.0,
+            );
         }
-        let size = std::fs::metadata(&binary).map(|m| m.len()).unwrap_or_default();
-        println!(
-            "  {name:9} init {:6.1} ms   first invocation {:6.1} ms   peak RSS {:5.1} MiB   binary {:4.1} MiB",
-            median(starts.iter().map(|s| s.init).collect()).as_secs_f64() * 1e3,
-            median(starts.iter().map(|s| s.first_invocation).collect()).as_secs_f64() * 1e3,
-            median(starts.iter().map(|s| s.peak_rss_kib).collect()) as f64 / 1024.0,
-            size as f64 / 1048576.0,
-        );
     }
 }

@@ -9,44 +9,13 @@ use std::time::{Duration, Instant};
 use lambda_http::request::LambdaRequest;
 use lambda_http::tower::ServiceExt;
 use lambda_http::{Adapter, Context, LambdaEvent};
-use serde_json::json;
 use shared::bedrock::{Bedrock, SdkBedrock};
 use shared::{AppState, Config};
+use tests::measure::{peak_rss_kib, percentile, thread_cpu_time};
+use tests::workload::{chat_2kb, rest_event};
 
 const ROUNDS: usize = 3000;
 const WARMUP: usize = 200;
-
-fn event() -> String {
-    // ~2 KB of conversation: a system prompt and a few turns.
-    let filler = "The quick brown fox jumps over the lazy dog while the model keeps the context. ";
-    let body = json!({"model": "mistral-large", "temperature": 0.3, "max_tokens": 256, "messages": [
-        {"role": "system", "content": filler.repeat(4)},
-        {"role": "user", "content": filler.repeat(6)},
-        {"role": "assistant", "content": filler.repeat(5)},
-        {"role": "user", "content": filler.repeat(6)}
-    ]})
-    .to_string();
-    assert!((1800..2600).contains(&body.len()), "request body is {} bytes", body.len());
-    json!({
-        "resource": "/v1/chat/completions", "path": "/v1/chat/completions", "httpMethod": "POST",
-        "headers": {"Content-Type": "application/json", "Host": "abc123.execute-api.us-east-1.amazonaws.com"},
-        "multiValueHeaders": {"Content-Type": ["application/json"], "Host": ["abc123.execute-api.us-east-1.amazonaws.com"]},
-        "requestContext": {"accountId": "123456789012", "apiId": "abc123", "resourcePath": "/v1/chat/completions",
-            "httpMethod": "POST", "path": "/prod/v1/chat/completions", "stage": "prod", "requestId": "r1",
-            "identity": {"sourceIp": "203.0.113.10"}},
-        "body": body, "isBase64Encoded": false
-    })
-    .to_string()
-}
-
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
-}
-
-fn peak_rss_kib() -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    status.lines().find(|l| l.starts_with("VmHWM:"))?.split_whitespace().nth(1)?.parse().ok()
-}
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
@@ -55,7 +24,7 @@ async fn main() {
     let bedrock = SdkBedrock::for_endpoint(&emulator.url(), &config);
     let direct = bedrock.clone();
     let router = shared::routes::converse_router(AppState::new(config.clone(), bedrock.into_shared()));
-    let event = event();
+    let event = rest_event("/v1/chat/completions", &chat_2kb());
 
     // The Converse input the function sends, for the bare SDK baseline.
     let payload: LambdaRequest = serde_json::from_str(&event).unwrap();
@@ -66,26 +35,34 @@ async fn main() {
 
     let mut full = Vec::with_capacity(ROUNDS);
     let mut bare = Vec::with_capacity(ROUNDS);
+    let (mut full_cpu, mut bare_cpu) = (Vec::with_capacity(ROUNDS), Vec::with_capacity(ROUNDS));
     for round in 0..WARMUP + ROUNDS {
+        let cpu = thread_cpu_time();
         let started = Instant::now();
         let payload: LambdaRequest = serde_json::from_str(&event).unwrap();
         let response =
             Adapter::from(router.clone()).oneshot(LambdaEvent::new(payload, Context::default())).await.unwrap();
         let out = serde_json::to_string(&response).unwrap();
         let t_full = started.elapsed();
+        let c_full = thread_cpu_time() - cpu;
         assert!(out.contains("\"statusCode\":200"), "{out}");
 
+        let cpu = thread_cpu_time();
         let started = Instant::now();
         let output = direct.complete(converse.clone()).await.unwrap();
         let t_bare = started.elapsed();
+        let c_bare = thread_cpu_time() - cpu;
         assert!(output.usage().is_some());
         if round >= WARMUP {
             full.push(t_full);
             bare.push(t_bare);
+            full_cpu.push(c_full);
+            bare_cpu.push(c_bare);
         }
     }
-    full.sort();
-    bare.sort();
+    for samples in [&mut full, &mut bare, &mut full_cpu, &mut bare_cpu] {
+        samples.sort();
+    }
     let us = |d: Duration| d.as_secs_f64() * 1e6;
     println!(
         "converse bench: {ROUNDS} requests of a {} byte event (~2 KB chat body), zero-delay emulator on loopback",
@@ -98,7 +75,13 @@ async fn main() {
         us(percentile(&full, 0.5)) - us(percentile(&bare, 0.5)),
         us(percentile(&full, 0.99)) - us(percentile(&bare, 0.99))
     );
-    if let Some(kib) = peak_rss_kib() {
+    println!(
+        "  CPU time (this thread: function, SDK and emulator alike): full path p50 {:.1} us, bare SDK p50 {:.1} us, added {:.1} us",
+        us(percentile(&full_cpu, 0.5)),
+        us(percentile(&bare_cpu, 0.5)),
+        us(percentile(&full_cpu, 0.5)) - us(percentile(&bare_cpu, 0.5))
+    );
+    if let Some(kib) = peak_rss_kib(None) {
         println!("  peak RSS of the bench process (emulator included): {:.1} MiB", kib as f64 / 1024.0);
     }
 }

@@ -12,9 +12,6 @@
 //! Run with `cargo bench -p tests --bench stream`. Everything runs on one thread, so the figures
 //! are the CPU path itself, without cross-thread wake-ups.
 
-#[path = "stream_support.rs"]
-mod support;
-
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -25,7 +22,9 @@ use aws_sdk_bedrockruntime::types::{
 use dev::emulator::{Emulator, Reply};
 use shared::convert::response::Envelope;
 use shared::stream::{ChunkMapper, sse};
-use support::{config, serve_stream_routes, stream_request, text_frames, word_frames};
+use tests::frames::{text_frames, word_frames};
+use tests::measure::{micros, peak_rss_kib, percentile};
+use tests::{serve_stream_routes, stream_request};
 
 const LATENCY_ROUNDS: usize = 1000;
 const LATENCY_WARMUP: usize = 100;
@@ -87,20 +86,7 @@ fn reset_peak() -> usize {
     now
 }
 
-fn peak_rss_kib() -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    status.lines().find(|l| l.starts_with("VmHWM:"))?.split_whitespace().nth(1)?.parse().ok()
-}
-
 // ---------------------------------------------------------------------------------------------
-
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
-}
-
-fn micros(d: Duration) -> f64 {
-    d.as_secs_f64() * 1e6
-}
 
 /// Reads a whole SSE response without keeping it: (events, bytes, time to the end).
 async fn drain(mut response: reqwest::Response) -> (usize, usize, bool) {
@@ -170,7 +156,7 @@ fn mapping_only(deltas: usize) -> Duration {
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
     let bedrock = Emulator::start().await.unwrap();
-    let url = serve_stream_routes(config(&[]), &bedrock.url()).await;
+    let url = serve_stream_routes(&bedrock.url()).await;
     let client = reqwest::Client::new();
     let short = stream_request("mistral-large", "Hi").to_string();
 
@@ -242,7 +228,7 @@ async fn main() {
     // The scripted model as upstream (`[[words:20000]]`); it prepares its whole reply up front,
     // so only its time is reported here, not memory.
     let emulator = Emulator::start().await.unwrap();
-    let emulated = serve_stream_routes(config(&[]), &emulator.url()).await;
+    let emulated = serve_stream_routes(&emulator.url()).await;
     let body = stream_request("mistral-large", "[[words:20000]]").to_string();
     let started = Instant::now();
     let response = client.post(format!("{emulated}{PATH}")).body(body).send().await.unwrap();
@@ -254,7 +240,7 @@ async fn main() {
         elapsed.as_secs_f64() * 1e3,
         events as f64 / elapsed.as_secs_f64()
     );
-    if let Some(kib) = peak_rss_kib() {
+    if let Some(kib) = peak_rss_kib(None) {
         println!("process peak RSS (VmHWM): {:.1} MiB", kib as f64 / 1024.0);
     }
 }

@@ -2,37 +2,18 @@
 //! lambda_http adapter `lambda_http::run` uses: API Gateway REST (v1), HTTP API (v2) and
 //! Function URL payloads in, API Gateway responses out.
 
-use lambda_http::request::LambdaRequest;
 use lambda_http::tower::ServiceExt;
 use lambda_http::{Adapter, Context, LambdaEvent};
 use serde_json::Value;
-use shared::bedrock::SdkBedrock;
-use shared::{AppState, Config};
-
-fn events() -> Vec<(String, String)> {
-    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../events/converse");
-    let mut files: Vec<_> = std::fs::read_dir(dir)
-        .expect("events/converse")
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|x| x == "json"))
-        .map(|p| (p.file_name().unwrap().to_string_lossy().into_owned(), std::fs::read_to_string(&p).unwrap()))
-        .collect();
-    files.sort();
-    files
-}
 
 #[tokio::test]
 async fn every_sample_event_is_served_by_the_converse_function() {
     let emulator = dev::emulator::Emulator::start().await.unwrap();
-    let config = Config::load(&tests::env(&[])).unwrap();
-    let bedrock = SdkBedrock::for_endpoint(&emulator.url(), &config).into_shared();
-    let router = shared::routes::converse_router(AppState::new(config, bedrock));
+    let router = shared::routes::converse_router(tests::app_state(&emulator.url()));
 
-    let events = events();
-    assert!(events.len() >= 7, "sample events missing: {events:?}");
-    for (name, text) in events {
-        let payload: LambdaRequest =
-            serde_json::from_str(&text).unwrap_or_else(|e| panic!("{name}: not a Lambda HTTP event: {e}"));
+    let events = tests::sample_requests("converse");
+    assert!(events.len() >= 7, "sample events missing: {}", events.len());
+    for (name, payload) in events {
         let adapter: Adapter<'_, _, _> = Adapter::from(router.clone());
         let response = adapter.oneshot(LambdaEvent::new(payload, Context::default())).await.unwrap();
         let response = serde_json::to_value(&response).unwrap();

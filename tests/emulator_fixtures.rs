@@ -7,9 +7,6 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use aws_sdk_bedrockruntime::Client;
-use aws_sdk_bedrockruntime::config::retry::RetryConfig;
-use aws_sdk_bedrockruntime::config::{Credentials, Region};
 use aws_sdk_bedrockruntime::error::ProvideErrorMetadata;
 use aws_sdk_bedrockruntime::operation::converse::ConverseError;
 use aws_sdk_bedrockruntime::operation::converse_stream::ConverseStreamError;
@@ -19,11 +16,12 @@ use aws_sdk_bedrockruntime::types::{
     InferenceConfiguration, Message, StopReason, SystemContentBlock, Tool, ToolChoice, ToolConfiguration,
     ToolInputSchema, ToolResultBlock, ToolResultContentBlock, ToolSpecification,
 };
-use aws_smithy_types::Document;
 use base64::Engine as _;
 use dev::emulator::Emulator;
 use dev::emulator::frames::{self, Frame};
 use serde_json::{Value, json};
+use shared::convert::document::{to_document, to_json};
+use tests::sdk::{assistant, client, client_with_attempts, converse_text, text_of, user};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
@@ -244,58 +242,6 @@ fn model_path(model: &str, operation: &str) -> String {
 // ---------------------------------------------------------------------------------------------
 // The real SDK
 
-fn client(emulator: &Emulator) -> Client {
-    client_with_attempts(emulator, 1)
-}
-
-fn client_with_attempts(emulator: &Emulator, attempts: u32) -> Client {
-    let config = aws_sdk_bedrockruntime::Config::builder()
-        .behavior_version_latest()
-        .region(Region::new("us-east-1"))
-        .endpoint_url(emulator.url())
-        .credentials_provider(Credentials::new("AKID", "SECRET", None, None, "test"))
-        .retry_config(
-            RetryConfig::standard().with_max_attempts(attempts).with_initial_backoff(Duration::from_millis(10)),
-        )
-        .build();
-    Client::from_conf(config)
-}
-
-fn user(text: &str) -> Message {
-    Message::builder().role(ConversationRole::User).content(ContentBlock::Text(text.to_owned())).build().unwrap()
-}
-
-fn assistant(text: &str) -> Message {
-    Message::builder().role(ConversationRole::Assistant).content(ContentBlock::Text(text.to_owned())).build().unwrap()
-}
-
-fn json_to_document(value: &Value) -> Document {
-    match value {
-        Value::Null => Document::Null,
-        Value::Bool(b) => Document::Bool(*b),
-        Value::Number(n) => match n.as_u64() {
-            Some(u) => Document::Number(aws_smithy_types::Number::PosInt(u)),
-            None => Document::Number(aws_smithy_types::Number::Float(n.as_f64().unwrap())),
-        },
-        Value::String(s) => Document::String(s.clone()),
-        Value::Array(items) => Document::Array(items.iter().map(json_to_document).collect()),
-        Value::Object(map) => Document::Object(map.iter().map(|(k, v)| (k.clone(), json_to_document(v))).collect()),
-    }
-}
-
-fn document_to_json(document: &Document) -> Value {
-    match document {
-        Document::Null => Value::Null,
-        Document::Bool(b) => json!(b),
-        Document::Number(aws_smithy_types::Number::PosInt(n)) => json!(n),
-        Document::Number(aws_smithy_types::Number::NegInt(n)) => json!(n),
-        Document::Number(aws_smithy_types::Number::Float(n)) => json!(n),
-        Document::String(s) => json!(s),
-        Document::Array(items) => Value::Array(items.iter().map(document_to_json).collect()),
-        Document::Object(map) => Value::Object(map.iter().map(|(k, v)| (k.clone(), document_to_json(v))).collect()),
-    }
-}
-
 fn payment_tools(choice: Option<ToolChoice>) -> ToolConfiguration {
     let schema = json!({
         "type": "object",
@@ -307,7 +253,7 @@ fn payment_tools(choice: Option<ToolChoice>) -> ToolConfiguration {
             ToolSpecification::builder()
                 .name(name)
                 .description("Payment information for a transaction.")
-                .input_schema(ToolInputSchema::Json(json_to_document(&schema)))
+                .input_schema(ToolInputSchema::Json(to_document(&schema)))
                 .build()
                 .unwrap(),
         )
@@ -318,15 +264,6 @@ fn payment_tools(choice: Option<ToolChoice>) -> ToolConfiguration {
         .set_tool_choice(choice)
         .build()
         .unwrap()
-}
-
-fn text_of(message: &Message) -> String {
-    message.content().iter().filter_map(|block| block.as_text().ok().cloned()).collect()
-}
-
-async fn converse_text(client: &Client, model: &str, messages: Vec<Message>) -> String {
-    let output = client.converse().model_id(model).set_messages(Some(messages)).send().await.unwrap();
-    text_of(output.output().unwrap().as_message().unwrap())
 }
 
 /// What a ConverseStream produced: text, tool calls (id, name, argument fragments), stop reason.
@@ -655,7 +592,7 @@ async fn sdk_gets_a_forced_tool_call_under_tool_choice_any() {
     let calls: Vec<_> = message.content().iter().filter_map(|block| block.as_tool_use().ok()).collect();
     assert_eq!(calls.len(), 1);
     assert_eq!(calls[0].name(), "retrieve_payment_status");
-    assert_eq!(document_to_json(calls[0].input()), json!({ "transaction_id": "T1001" }));
+    assert_eq!(to_json(calls[0].input()), json!({ "transaction_id": "T1001" }));
 }
 
 #[tokio::test]
@@ -701,7 +638,7 @@ async fn sdk_tool_loop_reports_results_and_follows_then_chains() {
     let chained_message = second.output().unwrap().as_message().unwrap().clone();
     let chained = chained_message.content()[0].as_tool_use().unwrap().clone();
     assert_eq!(chained.name(), "notify");
-    assert_eq!(document_to_json(chained.input()), json!({ "channel": "email" }));
+    assert_eq!(to_json(chained.input()), json!({ "channel": "email" }));
     assert_ne!(chained.tool_use_id(), call.tool_use_id());
 
     let third = client

@@ -2,9 +2,6 @@
 //! configuration checked like Bedrock, `[[intervene]]` replacing the output with the blocked
 //! message on every operation, and the trace the SDK parses.
 
-#[path = "emulator_support.rs"]
-mod support;
-
 use aws_sdk_bedrockruntime::error::ProvideErrorMetadata;
 use aws_sdk_bedrockruntime::operation::converse::ConverseError;
 use aws_sdk_bedrockruntime::types::{
@@ -14,7 +11,7 @@ use aws_sdk_bedrockruntime::types::{
 use dev::emulator::Emulator;
 use dev::emulator::guardrail::BLOCKED_MESSAGE;
 use serde_json::{Value, json};
-use support::{client, read_stream, text_of, user};
+use tests::sdk::{client, invoke, read_stream, text_of, user};
 
 const MODEL: &str = "mistral.mistral-large-2407-v1:0";
 const ARN: &str = "arn:aws:bedrock:us-east-1:123456789012:guardrail/gr7abc";
@@ -163,7 +160,7 @@ async fn invoke_guardrails_come_as_headers_and_answer_with_their_action() {
     assert_eq!(recorded["operation"], "invoke");
 
     // Without a guardrail, neither the action nor the directive.
-    let body = support::invoke(&client, MODEL, &invoke_body("Hi [[intervene]]")).await;
+    let body = invoke(&client, MODEL, &invoke_body("Hi [[intervene]]")).await;
     assert!(body.get("amazon-bedrock-guardrailAction").is_none());
     assert_eq!(body["choices"][0]["message"]["content"], "You said: Hi");
 

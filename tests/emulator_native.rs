@@ -2,15 +2,12 @@
 //! the real `aws-sdk-bedrockruntime` client: chat and text completion per model, the scripted
 //! model's tool calls, structured output, faults and streams in the native shapes.
 
-#[path = "emulator_support.rs"]
-mod support;
-
 use aws_sdk_bedrockruntime::error::ProvideErrorMetadata;
 use aws_sdk_bedrockruntime::operation::invoke_model::InvokeModelError;
 use aws_sdk_bedrockruntime::types::error::ResponseStreamError;
 use dev::emulator::Emulator;
 use serde_json::{Value, json};
-use support::{client, invoke, invoke_stream};
+use tests::sdk::{client, invoke, invoke_error, invoke_stream};
 
 const CHAT: &str = "mistral.mistral-large-2407-v1:0";
 const TEXT: &str = "mistral.mixtral-8x7b-instruct-v0:1";
@@ -67,27 +64,13 @@ async fn the_wrong_body_kind_is_a_validation_error() {
     let emulator = Emulator::start().await.unwrap();
     let client = client(&emulator);
     for (model, body, missing) in [(TEXT, chat("Hi"), "prompt"), (CHAT, text("Hi"), "messages")] {
-        let error = client
-            .invoke_model()
-            .model_id(model)
-            .body(aws_smithy_types::Blob::new(body.to_string()))
-            .send()
-            .await
-            .unwrap_err()
-            .into_service_error();
+        let error = invoke_error(&client, model, &body).await;
         let InvokeModelError::ValidationException(error) = error else { panic!("{model}: {error:?}") };
         let message = error.message().unwrap();
         assert!(message.starts_with("Malformed input request: "), "{message}");
         assert!(message.contains(&format!("required key [{missing}] not found")), "{message}");
     }
-    let error = client
-        .invoke_model()
-        .model_id(CHAT)
-        .body(aws_smithy_types::Blob::new(json!({ "messages": [], "top_p": 0 }).to_string()))
-        .send()
-        .await
-        .unwrap_err()
-        .into_service_error();
+    let error = invoke_error(&client, CHAT, &json!({ "messages": [], "top_p": 0 })).await;
     assert!(error.message().unwrap().contains("#/messages: expected minimum item count: 1"), "{error:?}");
 }
 
@@ -177,14 +160,7 @@ async fn text_streams_and_streamed_tool_calls_use_their_native_chunks() {
 async fn faults_reach_native_calls_before_and_during_the_stream() {
     let emulator = Emulator::start().await.unwrap();
     let client = client(&emulator);
-    let error = client
-        .invoke_model()
-        .model_id(TEXT)
-        .body(aws_smithy_types::Blob::new(text("Hi [[fault:throttle]]").to_string()))
-        .send()
-        .await
-        .unwrap_err()
-        .into_service_error();
+    let error = invoke_error(&client, TEXT, &text("Hi [[fault:throttle]]")).await;
     assert!(matches!(error, InvokeModelError::ThrottlingException(_)), "{error:?}");
     let (chunks, error) =
         invoke_stream(&client, CHAT, &chat("one two three [[midstream:modelStreamErrorException]]")).await;

@@ -2,16 +2,13 @@
 //! reply played back in place of the scripted model, errors with their type, and a recorded
 //! stream held at a frame until the test releases it.
 
-#[path = "emulator_support.rs"]
-mod support;
-
 use std::time::Duration;
 
 use aws_sdk_bedrockruntime::operation::converse::ConverseError;
 use aws_sdk_bedrockruntime::operation::invoke_model::InvokeModelError;
 use dev::emulator::{Emulator, Reply, frames};
 use serde_json::json;
-use support::{client, converse_text, read_stream, user};
+use tests::sdk::{client, converse_text, read_stream, user};
 
 const MODEL: &str = "mistral.mistral-large-2407-v1:0";
 

@@ -2,15 +2,12 @@
 //! client: a `reasoningContent` block before the answer, reasoning deltas before text deltas,
 //! and reasoning sent back in the conversation.
 
-#[path = "emulator_support.rs"]
-mod support;
-
 use aws_sdk_bedrockruntime::operation::converse::ConverseError;
 use aws_sdk_bedrockruntime::types::{
     ContentBlock, ConversationRole, Message, ReasoningContentBlock, ReasoningTextBlock, StopReason,
 };
 use dev::emulator::Emulator;
-use support::{client, converse_text, read_stream, user};
+use tests::sdk::{client, converse_text, read_stream, user};
 
 const MAGISTRAL: &str = "mistral.magistral-small-2509";
 const PLAIN: &str = "mistral.mistral-large-2407-v1:0";
@@ -67,9 +64,11 @@ async fn tool_calls_of_a_reasoning_model_follow_its_reasoning() {
         .tools(aws_sdk_bedrockruntime::types::Tool::ToolSpec(
             aws_sdk_bedrockruntime::types::ToolSpecification::builder()
                 .name("get_weather")
-                .input_schema(aws_sdk_bedrockruntime::types::ToolInputSchema::Json(support::json_to_document(
-                    &serde_json::json!({"type": "object", "properties": {"city": {"type": "string"}}}),
-                )))
+                .input_schema(aws_sdk_bedrockruntime::types::ToolInputSchema::Json(
+                    shared::convert::document::to_document(
+                        &serde_json::json!({"type": "object", "properties": {"city": {"type": "string"}}}),
+                    ),
+                ))
                 .build()
                 .unwrap(),
         ))

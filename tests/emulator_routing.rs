@@ -2,9 +2,6 @@
 //! escalation marker and the triage verdict of the gateway's protocol, broken JSON from small
 //! models, faults aimed at one model, and application inference profiles.
 
-#[path = "emulator_support.rs"]
-mod support;
-
 use aws_sdk_bedrockruntime::error::ProvideErrorMetadata;
 use aws_sdk_bedrockruntime::operation::converse::ConverseError;
 use aws_sdk_bedrockruntime::types::{
@@ -18,7 +15,7 @@ use shared::convert::request::JSON_OBJECT_INSTRUCTION;
 use shared::model_choice::protocol::{
     ESCALATION_INSTRUCTION, ESCALATION_MARKER, TRIAGE_INSTRUCTION, TRIAGE_SCHEMA_NAME, read_triage, triage_schema,
 };
-use support::{client, converse_text, read_stream, text_of, user, user_blocks};
+use tests::sdk::{client, converse_text, invoke, invoke_error, read_stream, text_of, user, user_blocks};
 
 const SMALL: &str = "mistral.ministral-3-8b-instruct";
 const SMALL_PROFILE: &str = "us.mistral.ministral-3-8b-instruct";
@@ -169,38 +166,30 @@ async fn native_bodies_follow_the_same_routing_protocol() {
     let client = client(&emulator);
     // Mistral Small (24.02) takes the text body; the gateway's note ends the last turn.
     let prompt = format!("<s>[INST] Prove the Riemann hypothesis [[hard]]\n\n{ESCALATION_INSTRUCTION} [/INST]");
-    let body = support::invoke(&client, "mistral.mistral-small-2402-v1:0", &json!({ "prompt": prompt })).await;
+    let body = invoke(&client, "mistral.mistral-small-2402-v1:0", &json!({ "prompt": prompt })).await;
     assert_eq!(body["outputs"][0]["text"], ESCALATION_MARKER);
 
     let chat = |content: Value| json!({ "messages": [{ "role": "user", "content": content }] });
     let parts =
         json!([{ "type": "text", "text": "Prove it [[hard]]" }, { "type": "text", "text": ESCALATION_INSTRUCTION }]);
-    let body = support::invoke(&client, SMALL, &chat(parts.clone())).await;
+    let body = invoke(&client, SMALL, &chat(parts.clone())).await;
     assert_eq!(body["choices"][0]["message"]["content"], ESCALATION_MARKER);
-    let body = support::invoke(&client, LARGE, &chat(parts)).await;
+    let body = invoke(&client, LARGE, &chat(parts)).await;
     assert_eq!(body["choices"][0]["message"]["content"], "You said: Prove it");
 
     let mut json_mode = chat(json!("Capital of France? [[broken-json]]"));
     json_mode["response_format"] = json!({ "type": "json_object" });
-    let broken = support::invoke(&client, SMALL, &json_mode).await;
+    let broken = invoke(&client, SMALL, &json_mode).await;
     assert!(serde_json::from_str::<Value>(broken["choices"][0]["message"]["content"].as_str().unwrap()).is_err());
-    let fine = support::invoke(&client, LARGE, &json_mode).await;
+    let fine = invoke(&client, LARGE, &json_mode).await;
     assert!(serde_json::from_str::<Value>(fine["choices"][0]["message"]["content"].as_str().unwrap()).is_ok());
 
     let arn = "arn:aws:bedrock:us-east-1:123456789012:application-inference-profile/mixtral01";
     emulator.register_profile(arn, "mistral.mixtral-8x7b-instruct-v0:1");
     let body =
-        support::invoke(&client, arn, &json!({ "prompt": "<s>[INST] Hi [[fault:throttle@mistral-large]] [/INST]" }))
-            .await;
+        invoke(&client, arn, &json!({ "prompt": "<s>[INST] Hi [[fault:throttle@mistral-large]] [/INST]" })).await;
     assert_eq!(body["outputs"][0]["text"], "You said: Hi", "the fault names another model");
-    let error = client
-        .invoke_model()
-        .model_id(arn)
-        .body(aws_smithy_types::Blob::new(
-            json!({ "prompt": "[INST] Hi [[fault:throttle@mixtral-8x7b]] [/INST]" }).to_string(),
-        ))
-        .send()
-        .await
-        .unwrap_err();
-    assert_eq!(error.into_service_error().code(), Some("ThrottlingException"));
+    let error =
+        invoke_error(&client, arn, &json!({ "prompt": "[INST] Hi [[fault:throttle@mixtral-8x7b]] [/INST]" })).await;
+    assert_eq!(error.code(), Some("ThrottlingException"));
 }

@@ -3,18 +3,13 @@
 //! control when events are produced), over real loopback HTTP. The caller's side reads the
 //! server-sent events as they arrive.
 
-#[path = "stream_support.rs"]
-mod support;
-
 use std::time::Duration;
 
 use dev::emulator::{Emulator, Reply};
 use serde_json::{Value, json};
-use support::{
-    Event, SseReader, assert_complete_stream, config, content, serve_stream_routes, stream_request, text_frames,
-    tool_calls,
-};
-use tests::Harness;
+use tests::frames::text_frames;
+use tests::sse::{Event, SseReader, assert_complete_stream, content, tool_calls};
+use tests::{Harness, serve_stream_routes, stream_request};
 
 const PATH: &str = "/stream/v1/chat/completions";
 /// A model whose catalog entry says it can use tools while streaming.
@@ -42,6 +37,19 @@ fn tool(name: &str) -> Value {
 fn with_tools(mut body: Value, tools: &[&str]) -> Value {
     body["tools"] = tools.iter().map(|t| tool(t)).collect();
     body
+}
+
+/// Streams a turn of two tool calls (the weather in Paris, the time in `city`) from `model`;
+/// checks both arrive whole and in order, and returns the chunks and the calls.
+async fn two_tool_calls(h: &Harness, model: &str, city: &str) -> (Vec<Value>, Vec<(String, String, String)>) {
+    let prompt = format!(r#"[[call:get_weather {{"city":"Paris"}}]] [[call:get_time {{"city":"{city}"}}]]"#);
+    let body = with_tools(stream_request(model, &prompt), &["get_weather", "get_time"]);
+    let chunks = assert_complete_stream(&stream(h, &body).await);
+    let calls = tool_calls(&chunks);
+    assert_eq!(calls.len(), 2, "{calls:?}");
+    assert_eq!((calls[0].1.as_str(), calls[0].2.as_str()), ("get_weather", r#"{"city":"Paris"}"#));
+    assert_eq!((calls[1].1.as_str(), calls[1].2.as_str()), ("get_time", format!(r#"{{"city":"{city}"}}"#).as_str()));
+    (chunks, calls)
 }
 
 #[tokio::test]
@@ -105,18 +113,7 @@ async fn streams_a_tool_call_with_fragmented_arguments() {
 #[tokio::test]
 async fn streams_two_parallel_tool_calls_on_distinct_indexes() {
     let h = Harness::start().await;
-    let body = with_tools(
-        stream_request(
-            STREAMING_TOOLS_MODEL,
-            r#"[[call:get_weather {"city":"Paris"}]] [[call:get_time {"city":"Tokyo"}]]"#,
-        ),
-        &["get_weather", "get_time"],
-    );
-    let chunks = assert_complete_stream(&stream(&h, &body).await);
-    let calls = tool_calls(&chunks);
-    assert_eq!(calls.len(), 2, "{calls:?}");
-    assert_eq!((calls[0].1.as_str(), calls[0].2.as_str()), ("get_weather", r#"{"city":"Paris"}"#));
-    assert_eq!((calls[1].1.as_str(), calls[1].2.as_str()), ("get_time", r#"{"city":"Tokyo"}"#));
+    let (chunks, calls) = two_tool_calls(&h, STREAMING_TOOLS_MODEL, "Tokyo").await;
     assert_ne!(calls[0].0, calls[1].0, "distinct ids");
     assert_eq!(chunks.last().unwrap()["choices"][0]["finish_reason"], "tool_calls");
 }
@@ -193,19 +190,20 @@ async fn a_slow_model_delivers_its_first_chunk_while_still_generating() {
     assert_eq!(words, [" said:", " alpha", " beta"]);
 }
 
+/// Asks the stream routes at `url` for a short streamed answer.
+async fn ask_stream(url: &str) -> reqwest::Response {
+    let request = reqwest::Client::new().post(format!("{url}{PATH}")).json(&stream_request("mistral-large", "Hi"));
+    request.send().await.expect("request sent")
+}
+
 #[tokio::test]
 async fn the_first_chunk_reaches_the_caller_before_bedrock_produces_the_next_event() {
     let bedrock = Emulator::start().await.unwrap();
-    let url = serve_stream_routes(config(&[]), &bedrock.url()).await;
+    let url = serve_stream_routes(&bedrock.url()).await;
     // messageStart and the first word go out; everything else waits for the test.
     let gate = bedrock.enqueue(Reply::frames(text_frames(&["first", "second", "third"])).hold_at(2));
     let early = tokio::time::timeout(STEP, async {
-        let response = reqwest::Client::new()
-            .post(format!("{url}{PATH}"))
-            .json(&stream_request("mistral-large", "Hi"))
-            .send()
-            .await
-            .unwrap();
+        let response = ask_stream(&url).await;
         assert_eq!(response.status(), 200);
         let mut reader = SseReader::new(response);
         assert_eq!(reader.next().await.unwrap().delta().unwrap()["role"], "assistant");
@@ -225,15 +223,10 @@ async fn the_first_chunk_reaches_the_caller_before_bedrock_produces_the_next_eve
 #[tokio::test]
 async fn a_caller_that_goes_away_stops_the_bedrock_stream() {
     let bedrock = Emulator::start().await.unwrap();
-    let url = serve_stream_routes(config(&[]), &bedrock.url()).await;
+    let url = serve_stream_routes(&bedrock.url()).await;
     let gate = bedrock.enqueue(Reply::frames(text_frames(&["never", "finished"])).hold_at(2));
     let reader = tokio::time::timeout(STEP, async {
-        let response = reqwest::Client::new()
-            .post(format!("{url}{PATH}"))
-            .json(&stream_request("mistral-large", "Hi"))
-            .send()
-            .await
-            .unwrap();
+        let response = ask_stream(&url).await;
         let mut reader = SseReader::new(response);
         reader.next().await.unwrap();
         reader.next().await.unwrap();
@@ -273,19 +266,8 @@ async fn stream_false_on_the_stream_route_answers_json() {
 #[tokio::test]
 async fn a_model_without_streaming_tool_use_answers_tools_from_converse_as_sse() {
     let h = Harness::start().await;
-    let body = with_tools(
-        stream_request(
-            CONVERSE_TOOLS_MODEL,
-            r#"[[call:get_weather {"city":"Paris"}]] [[call:get_time {"city":"Oslo"}]]"#,
-        ),
-        &["get_weather", "get_time"],
-    );
-    let chunks = assert_complete_stream(&stream(&h, &body).await);
+    let (chunks, _) = two_tool_calls(&h, CONVERSE_TOOLS_MODEL, "Oslo").await;
     assert_eq!(h.emulator().last_request().unwrap()["operation"], "converse");
-    let calls = tool_calls(&chunks);
-    assert_eq!(calls.len(), 2);
-    assert_eq!((calls[0].1.as_str(), calls[0].2.as_str()), ("get_weather", r#"{"city":"Paris"}"#));
-    assert_eq!((calls[1].1.as_str(), calls[1].2.as_str()), ("get_time", r#"{"city":"Oslo"}"#));
     let last = chunks.last().unwrap();
     assert_eq!(last["choices"][0]["finish_reason"], "tool_calls");
     assert!(last["usage"]["total_tokens"].as_u64().unwrap() > 0);

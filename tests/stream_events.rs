@@ -3,30 +3,16 @@
 //! real SDK and the Bedrock emulator. `stream_lambda` covers the streaming runtime itself.
 
 use http_body_util::BodyExt;
-use lambda_http::request::LambdaRequest;
 use lambda_http::tower::ServiceExt;
-use shared::bedrock::SdkBedrock;
-use shared::{AppState, Config};
 
 #[tokio::test]
 async fn every_sample_event_streams_a_complete_answer() {
     let emulator = dev::emulator::Emulator::start().await.unwrap();
-    let config = Config::load(&tests::env(&[])).unwrap();
-    let bedrock = SdkBedrock::for_endpoint(&emulator.url(), &config).into_shared();
-    let router = shared::routes::stream_router(AppState::new(config, bedrock));
+    let router = shared::routes::stream_router(tests::app_state(&emulator.url()));
 
-    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../events/stream");
-    let mut names: Vec<_> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|x| x == "json"))
-        .collect();
-    names.sort();
-    assert!(names.len() >= 3, "{names:?}");
-    for path in names {
-        let name = path.file_name().unwrap().to_string_lossy().into_owned();
-        let payload: LambdaRequest = serde_json::from_str(&std::fs::read_to_string(&path).unwrap())
-            .unwrap_or_else(|e| panic!("{name}: not a Lambda HTTP event: {e}"));
+    let events = tests::sample_requests("stream");
+    assert!(events.len() >= 3, "sample events missing: {}", events.len());
+    for (name, payload) in events {
         let request: lambda_http::Request = payload.into();
         let response = router.clone().oneshot(request).await.unwrap();
         assert_eq!(response.status(), 200, "{name}");

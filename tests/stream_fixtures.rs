@@ -4,9 +4,6 @@
 //! unmarshaller turns them into events; the stream module maps those to chunks and SSE frames,
 //! which are checked here.
 
-#[path = "stream_support.rs"]
-mod support;
-
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -14,11 +11,13 @@ use base64::Engine as _;
 use dev::emulator::{Emulator, Reply};
 use futures_util::StreamExt;
 use serde_json::{Value, json};
+use shared::Config;
 use shared::bedrock::{ModelRequest, SdkBedrock};
 use shared::catalog::Price;
 use shared::convert::response::Envelope;
 use shared::stream::{self, ChunkMapper, Deadline};
-use support::{Event, assert_complete_stream, config, content, parse_sse, tool_calls};
+use tests::env;
+use tests::sse::{Event, assert_complete_stream, content, parse_sse, tool_calls};
 
 const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/fixtures/bedrock");
 
@@ -51,7 +50,7 @@ async fn replay(recorded: Recorded) -> (Emulator, SdkBedrock) {
     let Recorded { status, content_type, body } = recorded;
     let emulator = Emulator::start().await.unwrap();
     emulator.enqueue(Reply::recorded(status, &content_type, body));
-    let bedrock = SdkBedrock::for_endpoint(&emulator.url(), &config(&[]));
+    let bedrock = SdkBedrock::for_endpoint(&emulator.url(), &Config::load(&env(&[])).unwrap());
     (emulator, bedrock)
 }
 

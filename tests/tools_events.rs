@@ -12,8 +12,8 @@ use axum::routing::post;
 use lambda_http::{Context, LambdaEvent};
 use serde_json::{Value, json};
 use shared::triggers::{Handler, InvocationError};
-use tests::Harness;
-use tests::tools::{Log, SECRET, SEED_PROMPT, ask, record, serve};
+use tests::tools::{Log, SECRET, SEED_PROMPT, ask, record};
+use tests::{Harness, Served, serve};
 
 fn sample(name: &str) -> Value {
     let path = format!("{}/../events/tools/{name}", env!("CARGO_MANIFEST_DIR"));
@@ -32,7 +32,7 @@ async fn callback_stack() -> (Harness, Log, String) {
             }),
         )
         .with_state(log.clone());
-    let (addr, _) = serve(app).await;
+    let Served { addr, .. } = serve(app).await;
     let stack = Harness::with_config(&[
         ("TOOLS_CALLBACK_ALLOWLIST", "127.0.0.1"),
         ("TOOLS_ALLOW_LOOPBACK", "true"),

@@ -10,8 +10,8 @@ use axum::routing::{any, post};
 use serde_json::json;
 use shared::tools::Toolbox;
 use shared::triggers::callback;
-use tests::tools::{SECRET, SEED_PROMPT, ask, runs, serve};
-use tests::{Harness, env};
+use tests::tools::{SECRET, SEED_PROMPT, ask, runs};
+use tests::{Harness, Served, env, serve};
 
 fn hook(name: &str, url: &str) -> String {
     json!([{"name": name, "url": url, "secret_env": "HOOK_SECRET"}]).to_string()
@@ -49,7 +49,7 @@ fn webhooks_to_forbidden_places_fail_the_cold_start() {
 
 #[tokio::test]
 async fn a_hostname_resolving_to_loopback_is_refused_before_connecting() {
-    let (addr, connections) = serve(Router::new().route("/{*p}", any(|| async { "reached" }))).await;
+    let Served { addr, connections } = serve(Router::new().route("/{*p}", any(|| async { "reached" }))).await;
     let hooks = hook("probe", &format!("https://localhost:{}/hook", addr.port()));
     let stack = Harness::with_config(&[
         ("TOOLS_WEBHOOKS", &hooks),
@@ -67,10 +67,11 @@ async fn a_hostname_resolving_to_loopback_is_refused_before_connecting() {
 
 #[tokio::test]
 async fn redirects_are_not_followed() {
-    let (target, target_connections) = serve(Router::new().route("/{*p}", any(|| async { "reached" }))).await;
+    let Served { addr: target, connections: target_connections } =
+        serve(Router::new().route("/{*p}", any(|| async { "reached" }))).await;
     let to_private = "http://10.0.0.1/internal";
     let to_loopback = format!("http://{target}/internal");
-    let (addr, _) = serve(
+    let Served { addr, .. } = serve(
         Router::new()
             .route(
                 "/private",
@@ -107,7 +108,7 @@ async fn redirects_are_not_followed() {
 
 #[tokio::test]
 async fn callbacks_to_forbidden_places_are_refused_without_a_request() {
-    let (addr, connections) = serve(Router::new().route("/{*p}", any(|| async { "reached" }))).await;
+    let Served { addr, connections } = serve(Router::new().route("/{*p}", any(|| async { "reached" }))).await;
     let stack = Harness::with_config(&[
         ("TOOLS_CALLBACK_ALLOWLIST", "169.254.169.254 10.0.0.9 127.0.0.1 localhost hooks.example.com"),
         ("TOOLS_CALLBACK_SECRET", SECRET),

@@ -12,8 +12,8 @@ use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use serde_json::{Value, json};
-use tests::Harness;
-use tests::tools::{Log, SECRET, answer, ask, record, runs, serve};
+use tests::tools::{Log, SECRET, answer, ask, record, runs};
+use tests::{Harness, Served, serve};
 
 async fn hook(State(log): State<Log>, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
     let valid = record(&log, uri.path(), &headers, &body);
@@ -45,7 +45,7 @@ async fn hook(State(log): State<Log>, uri: Uri, headers: HeaderMap, body: Bytes)
 /// The webhook server and a stack whose tools point at it.
 async fn webhook_stack(secret_for_tools: &str) -> (Harness, Log) {
     let log: Log = Arc::new(Mutex::new(Vec::new()));
-    let (addr, _) = serve(Router::new().route("/{*path}", post(hook)).with_state(log.clone())).await;
+    let Served { addr, .. } = serve(Router::new().route("/{*path}", post(hook)).with_state(log.clone())).await;
     let tool = |name: &str, path: &str, timeout_ms: u64| {
         json!({"name": name, "description": format!("{name} webhook"), "url": format!("http://{addr}{path}"),
                "timeout_ms": timeout_ms, "secret_env": "HOOK_SECRET",

@@ -15,6 +15,7 @@ pub mod logging;
 pub mod metrics;
 pub mod model_choice;
 pub mod routes;
+pub mod runtime;
 pub mod state;
 pub mod stream;
 pub mod tools;

@@ -17,6 +17,13 @@ pub fn env(vars: &[(&str, &str)]) -> Env {
     Env::from_pairs([("BEDROCK_MAX_ATTEMPTS", "1")].into_iter().chain(vars.iter().copied()))
 }
 
+/// A function's state over the Bedrock at `bedrock_url`, in the test configuration ([`env`]).
+pub fn app_state(bedrock_url: &str) -> AppState {
+    let config = Config::load(&env(&[])).expect("test configuration");
+    let bedrock = SdkBedrock::for_endpoint(bedrock_url, &config).into_shared();
+    AppState::new(config, bedrock)
+}
+
 /// A dev server on 127.0.0.1:0 with its own emulator.
 pub struct Harness {
     pub server: DevServer,
@@ -122,4 +129,11 @@ impl Reply {
 /// A one-message chat request.
 pub fn chat(model: &str, prompt: &str) -> Value {
     serde_json::json!({"model": model, "messages": [{"role": "user", "content": prompt}]})
+}
+
+/// A one-message chat request that asks for server-sent events.
+pub fn stream_request(model: &str, prompt: &str) -> Value {
+    let mut request = chat(model, prompt);
+    request["stream"] = Value::Bool(true);
+    request
 }

@@ -1,18 +1,13 @@
-//! Support of the tool-loop tests: small local servers that play webhooks and callbacks while
-//! counting every connection they accept, signature checks, and tools defined in code.
+//! Support of the tool-loop tests: requests and answers, what the local webhook and callback
+//! servers ([`crate::serve`]) received with their signatures checked, and tools defined in code.
 
-use std::net::SocketAddr;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use axum::Router;
-use axum::serve::ListenerExt;
 use futures_util::future::BoxFuture;
 use serde_json::{Value, json};
 use shared::tools::auth::{self, Secret};
 use shared::tools::{Invocation, Tool, ToolError};
-use tokio::net::TcpListener;
 
 pub const SECRET: &str = "test-secret-0123456789";
 pub const SEED_PROMPT: &str = "What's the status of my transaction T1001?";
@@ -29,19 +24,6 @@ pub fn answer(body: &Value) -> &str {
 
 pub fn runs(body: &Value) -> &Vec<Value> {
     body["tool_runs"].as_array().unwrap_or_else(|| panic!("no tool_runs: {body}"))
-}
-
-/// Serves `router` on 127.0.0.1:0; the counter counts accepted TCP connections.
-pub async fn serve(router: Router) -> (SocketAddr, Arc<AtomicUsize>) {
-    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    let connections = Arc::new(AtomicUsize::new(0));
-    let counter = connections.clone();
-    let listener = listener.tap_io(move |_| {
-        counter.fetch_add(1, Ordering::SeqCst);
-    });
-    tokio::spawn(async move { axum::serve(listener, router).await.expect("test server") });
-    (addr, connections)
 }
 
 /// What a local webhook or callback server received, signatures checked with [`SECRET`].

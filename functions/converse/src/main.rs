@@ -2,11 +2,14 @@
 //! (REST or HTTP API) or a Function URL.
 //!
 //! Configuration and the Bedrock client are built once per cold start; a bad setting fails the
-//! cold start with a message naming the variable.
+//! cold start with a message naming the variable. `shared::runtime` picks the tokio runtime and
+//! the runner: one invocation at a time on one thread, or several at once under
+//! `AWS_LAMBDA_MAX_CONCURRENCY`.
 
-#[tokio::main]
-async fn main() -> Result<(), lambda_http::Error> {
-    shared::logging::init();
-    let state = shared::AppState::from_env().await?;
-    lambda_http::run(shared::routes::converse_router(state)).await
+fn main() -> Result<(), lambda_http::Error> {
+    shared::runtime::block_on(async {
+        shared::logging::init();
+        let state = shared::AppState::from_env().await?;
+        shared::runtime::serve(shared::routes::converse_router(state)).await
+    })
 }

@@ -5,20 +5,23 @@
 //! Each invocation is decoded into its event type and handed to the HTTP or the queue handler
 //! (see `shared::triggers`). Configuration, the tool registry and the Bedrock client are built
 //! once per cold start; a bad setting fails the cold start with a message naming the variable.
+//! `shared::runtime` picks the tokio runtime and the runner (sequential, or concurrent under
+//! `AWS_LAMBDA_MAX_CONCURRENCY`).
 
 use std::sync::Arc;
 
-use lambda_http::{LambdaEvent, service_fn};
+use lambda_http::LambdaEvent;
 use serde_json::Value;
 use shared::triggers::Handler;
 
-#[tokio::main]
-async fn main() -> Result<(), lambda_http::Error> {
-    shared::logging::init();
-    let handler = Arc::new(Handler::new(shared::ToolsState::from_env().await?));
-    lambda_http::lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| {
-        let handler = handler.clone();
-        async move { handler.handle(event).await }
-    }))
-    .await
+fn main() -> Result<(), lambda_http::Error> {
+    shared::runtime::block_on(async {
+        shared::logging::init();
+        let handler = Arc::new(Handler::new(shared::ToolsState::from_env().await?));
+        shared::runtime::serve_events(move |event: LambdaEvent<Value>| {
+            let handler = handler.clone();
+            async move { handler.handle(event).await }
+        })
+        .await
+    })
 }

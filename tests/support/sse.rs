@@ -1,23 +1,10 @@
-//! Helpers of the streaming tests and benchmark: an SSE reader for the caller's side, and the
-//! ConverseStream frames tests queue on the Bedrock emulator (`Reply::frames(..).hold_at(n)`)
-//! when they must release Bedrock's answer step by step, so they can assert the order in which
-//! things happen instead of timing them.
-
-#![allow(dead_code)]
+//! The caller's side of server-sent events: a parser and a reader that yields events as they
+//! arrive, the checks every successful chat-completions stream must pass, and what the chunks add
+//! up to (text, tool calls).
 
 use std::collections::VecDeque;
-use std::net::SocketAddr;
 
-use axum::Router;
-use axum::body::Bytes;
-use dev::emulator::frames;
-use serde_json::{Value, json};
-use shared::bedrock::SdkBedrock;
-use shared::{AppState, Config};
-use tokio::net::TcpListener;
-
-// ---------------------------------------------------------------------------------------------
-// The caller's side
+use serde_json::Value;
 
 /// One server-sent event as a chat-completions client sees it.
 #[derive(Debug, Clone, PartialEq)]
@@ -160,71 +147,4 @@ pub fn tool_calls(chunks: &[Value]) -> Vec<(String, String, String)> {
         }
     }
     calls
-}
-
-/// A configuration from a few variables, one attempt per Bedrock call.
-pub fn config(vars: &[(&str, &str)]) -> Config {
-    Config::load(&tests::env(vars)).expect("test configuration")
-}
-
-/// Serves `router` on 127.0.0.1:0 until the test's runtime ends; returns its base URL.
-pub async fn serve(router: Router) -> String {
-    let listener = TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0))).await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
-    format!("http://{addr}")
-}
-
-/// The stream routes over `bedrock`, served on loopback: the stream function as a caller
-/// reaches it, minus Lambda.
-pub async fn serve_stream_routes(config: Config, bedrock_url: &str) -> String {
-    let bedrock = SdkBedrock::for_endpoint(bedrock_url, &config).into_shared();
-    serve(shared::routes::stream_router(AppState::new(config, bedrock))).await
-}
-
-/// A streaming chat request.
-pub fn stream_request(model: &str, prompt: &str) -> Value {
-    json!({"model": model, "stream": true, "messages": [{"role": "user", "content": prompt}]})
-}
-
-// ---------------------------------------------------------------------------------------------
-// Bedrock's side: ConverseStream frames to queue on the emulator
-
-/// ConverseStream frames, produced one at a time as the body is sent.
-pub type Frames = Box<dyn Iterator<Item = Bytes> + Send>;
-
-/// Real ConverseStream frames of a text answer, word by word: messageStart, one delta per
-/// word, contentBlockStop, messageStop, metadata.
-pub fn text_frames(words: &[&str]) -> Frames {
-    let words: Vec<String> = words.iter().map(|w| w.to_string()).collect();
-    let count = words.len();
-    answer_frames(count, move |i| words[i].clone())
-}
-
-/// A text answer of `count` words (`word1 word2 ...`), each frame encoded only when it is sent,
-/// so even a long answer costs the sender no memory.
-pub fn word_frames(count: usize) -> Frames {
-    answer_frames(count, |i| format!("word{}", i + 1))
-}
-
-fn answer_frames(count: usize, word: impl Fn(usize) -> String + Send + 'static) -> Frames {
-    let start = std::iter::once_with(|| frames::event_frame("messageStart", &json!({"role": "assistant"}), 7));
-    let deltas = (0..count).map(move |i| {
-        let text = if i == 0 { word(i) } else { format!(" {}", word(i)) };
-        frames::event_frame("contentBlockDelta", &json!({"contentBlockIndex": 0, "delta": {"text": text}}), 1 + i % 40)
-    });
-    let end = std::iter::once_with(move || {
-        [
-            frames::event_frame("contentBlockStop", &json!({"contentBlockIndex": 0}), 5),
-            frames::event_frame("messageStop", &json!({"stopReason": "end_turn"}), 9),
-            frames::event_frame(
-                "metadata",
-                &json!({"usage": {"inputTokens": 3, "outputTokens": count, "totalTokens": 3 + count},
-                        "metrics": {"latencyMs": 1}}),
-                11,
-            ),
-        ]
-    })
-    .flatten();
-    Box::new(start.chain(deltas).chain(end))
 }

@@ -1,38 +1,52 @@
-//! Helpers of the emulator's SDK tests (`emulator_*.rs`): the real `aws-sdk-bedrockruntime`
-//! client pointed at an emulator, message and document builders, and a ConverseStream reader
-//! that keeps every kind of delta apart.
-
-#![allow(dead_code)] // Each test file uses part of the helpers.
+//! The real `aws-sdk-bedrockruntime` client pointed at an emulator, as the emulator's SDK tests
+//! (`emulator_*.rs`) use it: message builders, a ConverseStream reader that keeps every kind of
+//! delta apart, and InvokeModel helpers. JSON ⇄ `Document` is `shared::convert::document`.
 
 use std::time::Duration;
 
 use aws_sdk_bedrockruntime::Client;
 use aws_sdk_bedrockruntime::config::retry::RetryConfig;
 use aws_sdk_bedrockruntime::config::{Credentials, Region};
+use aws_sdk_bedrockruntime::operation::invoke_model::InvokeModelError;
+use aws_sdk_bedrockruntime::operation::invoke_model::builders::InvokeModelFluentBuilder;
 use aws_sdk_bedrockruntime::primitives::event_stream::EventReceiver;
 use aws_sdk_bedrockruntime::types::error::ConverseStreamOutputError;
 use aws_sdk_bedrockruntime::types::{
     ContentBlock, ContentBlockDelta, ContentBlockStart, ConversationRole, ConverseStreamOutput, ConverseStreamTrace,
     Message, ReasoningContentBlockDelta, StopReason, TokenUsage,
 };
-use aws_smithy_types::Document;
 use dev::emulator::Emulator;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 /// The SDK client, one attempt per call so a fault surfaces as is.
 pub fn client(emulator: &Emulator) -> Client {
+    client_with_attempts(emulator, 1)
+}
+
+/// The SDK client with standard retries: `attempts` per call, 10 ms initial backoff.
+pub fn client_with_attempts(emulator: &Emulator, attempts: u32) -> Client {
     let config = aws_sdk_bedrockruntime::Config::builder()
         .behavior_version_latest()
         .region(Region::new("us-east-1"))
         .endpoint_url(emulator.url())
         .credentials_provider(Credentials::new("AKID", "SECRET", None, None, "test"))
-        .retry_config(RetryConfig::standard().with_max_attempts(1).with_initial_backoff(Duration::from_millis(10)))
+        .retry_config(
+            RetryConfig::standard().with_max_attempts(attempts).with_initial_backoff(Duration::from_millis(10)),
+        )
         .build();
     Client::from_conf(config)
 }
 
 pub fn user(text: &str) -> Message {
-    Message::builder().role(ConversationRole::User).content(ContentBlock::Text(text.to_owned())).build().unwrap()
+    message(ConversationRole::User, text)
+}
+
+pub fn assistant(text: &str) -> Message {
+    message(ConversationRole::Assistant, text)
+}
+
+fn message(role: ConversationRole, text: &str) -> Message {
+    Message::builder().role(role).content(ContentBlock::Text(text.to_owned())).build().unwrap()
 }
 
 /// A user message of several text blocks.
@@ -42,33 +56,6 @@ pub fn user_blocks(texts: &[&str]) -> Message {
         message = message.content(ContentBlock::Text((*text).to_owned()));
     }
     message.build().unwrap()
-}
-
-pub fn json_to_document(value: &Value) -> Document {
-    match value {
-        Value::Null => Document::Null,
-        Value::Bool(b) => Document::Bool(*b),
-        Value::Number(n) => match n.as_u64() {
-            Some(u) => Document::Number(aws_smithy_types::Number::PosInt(u)),
-            None => Document::Number(aws_smithy_types::Number::Float(n.as_f64().unwrap())),
-        },
-        Value::String(s) => Document::String(s.clone()),
-        Value::Array(items) => Document::Array(items.iter().map(json_to_document).collect()),
-        Value::Object(map) => Document::Object(map.iter().map(|(k, v)| (k.clone(), json_to_document(v))).collect()),
-    }
-}
-
-pub fn document_to_json(document: &Document) -> Value {
-    match document {
-        Document::Null => Value::Null,
-        Document::Bool(b) => json!(b),
-        Document::Number(aws_smithy_types::Number::PosInt(n)) => json!(n),
-        Document::Number(aws_smithy_types::Number::NegInt(n)) => json!(n),
-        Document::Number(aws_smithy_types::Number::Float(n)) => json!(n),
-        Document::String(s) => json!(s),
-        Document::Array(items) => Value::Array(items.iter().map(document_to_json).collect()),
-        Document::Object(map) => Value::Object(map.iter().map(|(k, v)| (k.clone(), document_to_json(v))).collect()),
-    }
 }
 
 /// The text blocks of a message, concatenated.
@@ -137,16 +124,22 @@ pub async fn read_stream(
 
 /// An InvokeModel call's decoded JSON body.
 pub async fn invoke(client: &Client, model: &str, body: &Value) -> Value {
-    let output = client
-        .invoke_model()
-        .model_id(model)
+    let output = invoke_call(client, model, body)
         .content_type("application/json")
-        .body(aws_smithy_types::Blob::new(body.to_string()))
         .send()
         .await
         .unwrap_or_else(|error| panic!("{model}: {:?}", error.into_service_error()));
     assert_eq!(output.content_type(), "application/json");
     serde_json::from_slice(output.body().as_ref()).unwrap()
+}
+
+/// An InvokeModel call that must fail: its service error.
+pub async fn invoke_error(client: &Client, model: &str, body: &Value) -> InvokeModelError {
+    invoke_call(client, model, body).send().await.expect_err("the call fails").into_service_error()
+}
+
+fn invoke_call(client: &Client, model: &str, body: &Value) -> InvokeModelFluentBuilder {
+    client.invoke_model().model_id(model).body(aws_smithy_types::Blob::new(body.to_string()))
 }
 
 /// The decoded JSON of every `chunk` of an InvokeModelWithResponseStream, or the error that
