@@ -162,6 +162,14 @@ def test_timeouts_fit_the_way_each_function_is_called(template: dict[str, Any]) 
     assert int(queued.resource("ToolsQueue")["Properties"]["VisibilityTimeout"]) >= 6 * tools_timeout
 
 
+def test_memory_sizes_are_the_measured_choice(template: dict[str, Any]) -> None:
+    # README > Performance: 128 MB for the waiting-bound converse and stream; tools' init needs
+    # more CPU than 128 MB's share gives in one period, so it gets 256 MB.
+    ev = evaluated(template)
+    memory = {k: int(ev.resource(k)["Properties"]["MemorySize"]) for k in BINARIES}
+    assert memory == {"ConverseFunction": 128, "StreamFunction": 128, "ToolsFunction": 256}
+
+
 def test_sqs_trigger_has_a_dead_letter_queue(template: dict[str, Any]) -> None:
     assert not evaluated(template).exists("ToolsQueue")
     ev = evaluated(template, EnableSqsTrigger="true")
