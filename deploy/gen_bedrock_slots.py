@@ -200,18 +200,24 @@ def statements(action: str) -> list[str]:
     return out
 
 
-def policy(logical_id: str, description: str, action: str) -> list[str]:
+def managed_policy(logical_id: str, description: str, statement: list[str], condition: str | None = None) -> list[str]:
+    """An AWS::IAM::ManagedPolicy resource holding the Statement lines `statement`."""
     return [
         f"  {logical_id}:",
         "    Type: AWS::IAM::ManagedPolicy",
+        *([f"    Condition: {condition}"] if condition else []),
         "    Properties:",
         f"      Description: {description}",
         "      PolicyDocument:",
         '        Version: "2012-10-17"',
         "        Statement:",
-        *statements(action),
+        *statement,
         "",
     ]
+
+
+def policy(logical_id: str, description: str, action: str) -> list[str]:
+    return managed_policy(logical_id, description, statements(action))
 
 
 def app_statements(action: str) -> list[str]:
@@ -248,18 +254,7 @@ def app_statements(action: str) -> list[str]:
 
 
 def app_policy(logical_id: str, description: str, action: str) -> list[str]:
-    return [
-        f"  {logical_id}:",
-        "    Type: AWS::IAM::ManagedPolicy",
-        "    Condition: HasAnyAppProfile",
-        "    Properties:",
-        f"      Description: {description}",
-        "      PolicyDocument:",
-        '        Version: "2012-10-17"',
-        "        Statement:",
-        *app_statements(action),
-        "",
-    ]
+    return managed_policy(logical_id, description, app_statements(action), condition="HasAnyAppProfile")
 
 
 def guard(logical_id: str, condition: str, why: list[str]) -> list[str]:

@@ -3,21 +3,11 @@
 //! `shared::metrics` writes, and every metric it writes is on the dashboard or in an alarm.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::Path;
 
 use serde_json::Value as Json;
 use serde_yaml_ng::Value;
 use shared::metrics::{self, ALL, DEFAULT_NAMESPACE, DIMENSION_SETS};
-
-fn template() -> Value {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../template.yaml");
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
-    serde_yaml_ng::from_str(&text).unwrap_or_else(|e| panic!("parsing {}: {e}", path.display()))
-}
-
-fn text<'a>(value: &'a Value, what: &str) -> &'a str {
-    value.as_str().unwrap_or_else(|| panic!("{what} is not a literal string: {value:?}"))
-}
+use tests::template::{template, text};
 
 /// The text of an `Fn::Sub` (`!Sub text` or `!Sub [text, {variables}]`) and its variables.
 fn sub(value: &Value, what: &str) -> (String, BTreeMap<String, Value>) {

@@ -3,23 +3,13 @@
 //! deployed, both as a function's `Api` event and as an operation of the API definition.
 
 use std::collections::BTreeSet;
-use std::path::Path;
 
 use serde_yaml_ng::Value;
 use shared::routes::ROUTES;
+use tests::template::{template, text};
 
 /// (METHOD, path, function) as the template deploys them.
 type Deployed = BTreeSet<(String, String, String)>;
-
-fn template() -> Value {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../template.yaml");
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
-    serde_yaml_ng::from_str(&text).unwrap_or_else(|e| panic!("parsing {}: {e}", path.display()))
-}
-
-fn text<'a>(value: &'a Value, what: &str) -> &'a str {
-    value.as_str().unwrap_or_else(|| panic!("{what} is not a literal string: {value:?}"))
-}
 
 /// The `Api` events of every function, named by the binary the function is built from.
 fn api_events(template: &Value) -> Deployed {

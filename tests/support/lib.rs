@@ -2,11 +2,12 @@
 //! starts from ([`env`]), the dev server over the Bedrock emulator driven over real HTTP
 //! ([`Harness`]), a function's state over an emulator ([`app_state`]), the sample Lambda events
 //! ([`sample_events`]), local servers ([`serve`]), the one Lambda Runtime API stub
-//! ([`runtime_api`]), the real SDK against the emulator ([`sdk`]), ConverseStream frames to queue
+//! ([`runtime_api`]) and functions on it under `AWS_LAMBDA_MAX_CONCURRENCY` ([`concurrent`]), the real SDK against the emulator ([`sdk`]), ConverseStream frames to queue
 //! on it ([`frames`]), the caller's side of server-sent events ([`sse`]), the tool-loop tests'
-//! helpers ([`tools`]), and for the benches: what they send ([`workload`]), the release binaries
+//! helpers ([`tools`]), `template.yaml` for the drift tests ([`template`]), and for the benches: what they send ([`workload`]), the release binaries
 //! as processes ([`processes`]) and what they measure with ([`measure`]).
 
+pub mod concurrent;
 mod events;
 pub mod frames;
 mod harness;
@@ -16,6 +17,7 @@ pub mod runtime_api;
 pub mod sdk;
 mod serve;
 pub mod sse;
+pub mod template;
 pub mod tools;
 pub mod workload;
 

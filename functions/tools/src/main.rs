@@ -8,20 +8,9 @@
 //! `shared::runtime` picks the tokio runtime and the runner (sequential, or concurrent under
 //! `AWS_LAMBDA_MAX_CONCURRENCY`).
 
-use std::sync::Arc;
-
-use lambda_http::LambdaEvent;
-use serde_json::Value;
-use shared::triggers::Handler;
-
 fn main() -> Result<(), lambda_http::Error> {
     shared::runtime::block_on(async {
         shared::logging::init();
-        let handler = Arc::new(Handler::new(shared::ToolsState::from_env().await?));
-        shared::runtime::serve_events(move |event: LambdaEvent<Value>| {
-            let handler = handler.clone();
-            async move { handler.handle(event).await }
-        })
-        .await
+        shared::triggers::serve(shared::ToolsState::from_env().await?).await
     })
 }

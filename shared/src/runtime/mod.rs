@@ -92,19 +92,20 @@ fn nodelay_on_send(runtime_api: SocketAddr, limiter: &Arc<nodelay::Limiter>, res
 }
 
 /// Serves raw Lambda events (any trigger) with `handler`; its answer is the function's response.
-///
-/// One invocation at a time, whatever `AWS_LAMBDA_MAX_CONCURRENCY` says (lambda_runtime logs a
-/// warning then): the concurrent runner needs a `Send` future, and the tools trigger handler's
-/// is not (`triggers::Handler::http` holds lambda_http's `Adapter`, which is `!Send` over an axum
-/// response, across its awaits).
+/// Under `AWS_LAMBDA_MAX_CONCURRENCY`, lambda_runtime's concurrent runner calls it for that many
+/// invocations at once.
 pub async fn serve_events<H, F, R, E>(handler: H) -> Result<(), Error>
 where
-    H: Fn(LambdaEvent<Value>) -> F,
-    F: Future<Output = Result<R, E>>,
-    R: Serialize,
+    H: Fn(LambdaEvent<Value>) -> F + Clone + Send + 'static,
+    F: Future<Output = Result<R, E>> + Send + 'static,
+    R: Serialize + Send + 'static,
     E: Into<Diagnostic> + Debug,
 {
-    lambda_http::lambda_runtime::run(lambda_http::service_fn(handler)).await
+    let handler = lambda_http::service_fn(handler);
+    match max_concurrency() {
+        Some(_) => lambda_http::lambda_runtime::run_concurrent(handler).await,
+        None => lambda_http::lambda_runtime::run(handler).await,
+    }
 }
 
 /// The router with its answers read into one buffer, as the concurrent runner wants them

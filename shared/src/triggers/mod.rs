@@ -10,6 +10,7 @@ pub mod callback;
 pub mod queue;
 
 use std::convert::Infallible;
+use std::task::{Context as TaskContext, Waker};
 
 use aws_lambda_events::eventbridge::EventBridgeEvent;
 use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent};
@@ -81,6 +82,17 @@ impl From<InvocationError> for Diagnostic {
     }
 }
 
+/// Serves the tools function's invocations with [`Handler`] until the process ends: one at a
+/// time, or as many at once as `AWS_LAMBDA_MAX_CONCURRENCY` says (see `crate::runtime`).
+pub async fn serve(state: ToolsState) -> Result<(), lambda_http::Error> {
+    let handler = std::sync::Arc::new(Handler::new(state));
+    crate::runtime::serve_events(move |event: LambdaEvent<Value>| {
+        let handler = handler.clone();
+        async move { handler.handle(event).await }
+    })
+    .await
+}
+
 /// The function's handler, built once per cold start.
 pub struct Handler {
     state: ToolsState,
@@ -105,11 +117,19 @@ impl Handler {
 
     /// An API Gateway request, through lambda_http's own adapter: the same request and response
     /// mapping as `lambda_http::run`.
+    ///
+    /// The adapter is dropped before the answer is awaited: it is not `Send` (it names axum's
+    /// response type, which is not `Sync`), and holding it would make this future unfit for the
+    /// concurrent runner. The future it returns is `Send`.
     pub async fn http(&self, request: LambdaRequest, context: lambda_http::Context) -> Result<Value, InvocationError> {
-        let mut adapter: Adapter<'_, axum::response::Response, Router> = Adapter::from(self.router.clone());
-        let ready: Result<(), Infallible> = std::future::poll_fn(|cx| adapter.poll_ready(cx)).await;
-        let Ok(()) = ready;
-        let answered: Result<_, Infallible> = adapter.call(LambdaEvent::new(request, context)).await;
+        let answer = {
+            let mut adapter: Adapter<'_, axum::response::Response, Router> = Adapter::from(self.router.clone());
+            // axum's Router is always ready: its poll_ready answers Ready(Ok) without a waker.
+            let ready = adapter.poll_ready(&mut TaskContext::from_waker(Waker::noop()));
+            debug_assert!(ready.is_ready(), "axum's Router is always ready");
+            adapter.call(LambdaEvent::new(request, context))
+        };
+        let answered: Result<_, Infallible> = answer.await;
         let Ok(response) = answered;
         serde_json::to_value(response).map_err(|e| InvocationError::Encoding(e.to_string()))
     }
