@@ -64,6 +64,20 @@ pub struct Config {
     /// The CloudWatch namespace of the per-request EMF records, `None` when they are off
     /// (`METRICS=off`, and by default outside Lambda, where nothing would collect them).
     pub metrics_namespace: Option<String>,
+    /// The certificate authorities the Bedrock client trusts.
+    pub tls_roots: TlsRoots,
+}
+
+/// The certificate authorities the Bedrock client trusts (`BEDROCK_TLS_ROOTS`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TlsRoots {
+    /// Amazon Trust Services' roots only, which every AWS endpoint chains to: nothing else can
+    /// pose as Bedrock, and a cold start skips reading and parsing the system's ~140 (the default
+    /// inside Lambda).
+    Amazon,
+    /// The system's store: a proxy that re-signs TLS, a private endpoint with its own
+    /// certificate (the default outside Lambda).
+    System,
 }
 
 impl Config {
@@ -92,6 +106,7 @@ impl Config {
             routing,
             guardrail: Guardrail::load(env)?,
             metrics_namespace: metrics_namespace(env)?,
+            tls_roots: tls_roots(env)?,
         })
     }
 
@@ -111,16 +126,31 @@ impl Config {
     }
 }
 
+/// Lambda sets the function's name in every execution environment.
+fn in_lambda(env: &Env) -> bool {
+    env.get("AWS_LAMBDA_FUNCTION_NAME").is_some()
+}
+
 /// `METRICS=emf|off` (default: emf inside Lambda) and `METRICS_NAMESPACE`.
 fn metrics_namespace(env: &Env) -> Result<Option<String>, ConfigError> {
-    let in_lambda = env.get("AWS_LAMBDA_FUNCTION_NAME").is_some();
     let on = match env.get("METRICS").as_deref() {
-        None => in_lambda,
+        None => in_lambda(env),
         Some("emf") => true,
         Some("off") => false,
         Some(other) => return Err(bad("METRICS", format!("`{other}` is neither emf nor off"))),
     };
     Ok(on.then(|| env.get("METRICS_NAMESPACE").unwrap_or_else(|| crate::metrics::DEFAULT_NAMESPACE.to_owned())))
+}
+
+/// `BEDROCK_TLS_ROOTS=amazon|system` (default: amazon inside Lambda).
+fn tls_roots(env: &Env) -> Result<TlsRoots, ConfigError> {
+    match env.get("BEDROCK_TLS_ROOTS").as_deref() {
+        None if in_lambda(env) => Ok(TlsRoots::Amazon),
+        None => Ok(TlsRoots::System),
+        Some("amazon") => Ok(TlsRoots::Amazon),
+        Some("system") => Ok(TlsRoots::System),
+        Some(other) => Err(bad("BEDROCK_TLS_ROOTS", format!("`{other}` is neither amazon nor system"))),
+    }
 }
 
 #[cfg(test)]
@@ -164,6 +194,7 @@ mod tests {
             (&[("MODEL_PRICES", "{\"mistral.x\": 3}")], "MODEL_PRICES"),
             (&[("MODEL_PRICES", "{\"mistral.other\": {\"input\": 1, \"output\": 2}}")], "MODEL_PRICES"),
             (&[("BEDROCK_MODEL_ALIASES", "fast")], "BEDROCK_MODEL_ALIASES"),
+            (&[("BEDROCK_TLS_ROOTS", "webpki")], "BEDROCK_TLS_ROOTS"),
         ];
         for (vars, var) in cases {
             let err = config(vars).unwrap_err();
@@ -224,5 +255,14 @@ mod tests {
             assert_eq!(err.var, "BEDROCK_INVOKE_MODELS");
             assert!(err.reason.contains(needle), "{err}");
         }
+    }
+
+    #[test]
+    fn bedrock_trusts_amazon_roots_inside_lambda_and_the_system_elsewhere() {
+        let lambda = ("AWS_LAMBDA_FUNCTION_NAME", "converse");
+        assert_eq!(config(&[lambda]).unwrap().tls_roots, TlsRoots::Amazon);
+        assert_eq!(config(&[]).unwrap().tls_roots, TlsRoots::System);
+        assert_eq!(config(&[lambda, ("BEDROCK_TLS_ROOTS", "system")]).unwrap().tls_roots, TlsRoots::System);
+        assert_eq!(config(&[("BEDROCK_TLS_ROOTS", "amazon")]).unwrap().tls_roots, TlsRoots::Amazon);
     }
 }
