@@ -5,6 +5,9 @@
 //! server during the handshake, before any request is sent; trusting the test authority instead,
 //! the same server answers the same call. So the store is in force, and it is the only thing
 //! that differs.
+//!
+//! `fixtures/tls/` holds a throwaway authority's certificate (its key was discarded when it had
+//! signed) and a `localhost` certificate with its key: test-only, trusted by nothing else.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
