@@ -13,7 +13,9 @@
 //! case. The processes are started from a thread inside the cgroup, so they are born in it; each
 //! start under a quota waits two periods first, so it begins with the whole quota, as
 //! a new execution environment does. The processes see the CA certificates as Lambda's image has
-//! them (`tests::processes`). Prints the median of several starts per row.
+//! them (`tests::processes`). Converse runs a second time with the system's CA store
+//! (`BEDROCK_TLS_ROOTS=system`) beside Amazon's roots, its default inside Lambda. Prints the
+//! median of several starts per row.
 //!
 //! `scripts/bench cold_start` (it builds the release binaries first).
 
@@ -100,11 +102,17 @@ struct Start {
     peak_rss_kib: u64,
 }
 
-async fn start_once(binary: &Path, event: &str, bedrock: SocketAddr, share: Option<&CpuShare>) -> Start {
+async fn start_once(
+    binary: &Path,
+    event: &str,
+    env: &[(&str, &str)],
+    bedrock: SocketAddr,
+    share: Option<&CpuShare>,
+) -> Start {
     let mut runtime_api = RuntimeApi::start().await;
     runtime_api.push("cold-start-1", event);
     let mut command = processes::function(binary, &runtime_api, bedrock);
-    command.env("RUST_LOG", "warn");
+    command.env("RUST_LOG", "warn").envs(env.iter().copied());
     let (started, function) = match share {
         Some(share) => {
             // A fresh quota: what the last process used this period must not slow this one.
@@ -126,10 +134,16 @@ async fn start_once(binary: &Path, event: &str, bedrock: SocketAddr, share: Opti
 }
 
 /// The medians of several starts.
-async fn measure(binary: &Path, event: &str, bedrock: SocketAddr, share: Option<&CpuShare>) -> Start {
+async fn measure(
+    binary: &Path,
+    event: &str,
+    env: &[(&str, &str)],
+    bedrock: SocketAddr,
+    share: Option<&CpuShare>,
+) -> Start {
     let mut starts = Vec::with_capacity(STARTS);
     for _ in 0..STARTS {
-        starts.push(start_once(binary, event, bedrock, share).await);
+        starts.push(start_once(binary, event, env, bedrock, share).await);
     }
     Start {
         init: median(starts.iter().map(|s| s.init).collect()),
@@ -151,11 +165,15 @@ async fn main() {
     let mut streamed = chat.clone();
     streamed["stream"] = json!(true);
     let tools = json!({"model": "mistral-large", "messages": [{"role": "user", "content": "What's the status of my transaction T1001?"}]});
+    // (row, binary, event, settings): the functions as deployed, and converse once more with
+    // the system's CA store, which it trusts outside Lambda (`BEDROCK_TLS_ROOTS`).
+    let system_roots: &[(&str, &str)] = &[("BEDROCK_TLS_ROOTS", "system")];
     let functions = [
-        ("hello-lambda", rest_event("/hello", &json!({}))),
-        ("converse", rest_event("/v1/chat/completions", &chat)),
-        ("stream", rest_event("/stream/v1/chat/completions", &streamed)),
-        ("tools", rest_event("/tools/v1/chat/completions", &tools)),
+        ("hello-lambda", "hello-lambda", rest_event("/hello", &json!({})), &[][..]),
+        ("converse", "converse", rest_event("/v1/chat/completions", &chat), &[]),
+        ("stream", "stream", rest_event("/stream/v1/chat/completions", &streamed), &[]),
+        ("tools", "tools", rest_event("/tools/v1/chat/completions", &tools), &[]),
+        ("converse, system CAs", "converse", rest_event("/v1/chat/completions", &chat), system_roots),
     ];
     let period = period();
     println!(
@@ -163,7 +181,7 @@ async fn main() {
          CPU share of a memory size = memory/{ONE_VCPU_MB} of one CPU as a CFS quota, period {period:?}"
     );
     println!(
-        "  {:22} {:13} {:>9} {:>9} {:>13} {:>17} {:>9} {:>8}",
+        "  {:22} {:20} {:>9} {:>9} {:>13} {:>17} {:>9} {:>8}",
         "CPU", "function", "init", "init CPU", "vs hello", "first invocation", "peak RSS", "binary"
     );
     for memory in MEMORY_SIZES {
@@ -182,13 +200,13 @@ async fn main() {
             Some(mb) => format!("{mb} MB ({:.1}% of a CPU)", 100.0 * f64::from(mb) / f64::from(ONE_VCPU_MB)),
         };
         let mut baseline: Option<Start> = None;
-        for (i, (name, event)) in functions.iter().enumerate() {
-            let binary = release_binary(name);
-            let start = measure(&binary, event, bedrock, share.as_ref()).await;
+        for (i, (name, binary, event, env)) in functions.iter().enumerate() {
+            let binary = release_binary(binary);
+            let start = measure(&binary, event, env, bedrock, share.as_ref()).await;
             let hello = *baseline.get_or_insert(start);
             let size = std::fs::metadata(&binary).map(|m| m.len()).unwrap_or_default();
             println!(
-                "  {:22} {name:13} {:6.1} ms {:6.2} ms {:5.2}x {:5.2}x {:13.1} ms {:5.1} MiB {:4.1} MiB",
+                "  {:22} {name:20} {:6.1} ms {:6.2} ms {:5.2}x {:5.2}x {:13.1} ms {:5.1} MiB {:4.1} MiB",
                 if i == 0 { label.as_str() } else { "" },
                 millis(start.init),
                 millis(start.init_cpu),
