@@ -20,7 +20,7 @@
 //! `scripts/bench cold_start` (it builds the release binaries first).
 
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
@@ -102,13 +102,15 @@ struct Start {
     peak_rss_kib: u64,
 }
 
-async fn start_once(
-    binary: &Path,
-    event: &str,
-    env: &[(&str, &str)],
-    bedrock: SocketAddr,
-    share: Option<&CpuShare>,
-) -> Start {
+/// What one row starts: a function's binary, the event it is handed, settings of its own.
+struct Subject<'a> {
+    binary: PathBuf,
+    event: &'a str,
+    env: &'a [(&'a str, &'a str)],
+}
+
+async fn start_once(subject: &Subject<'_>, bedrock: SocketAddr, share: Option<&CpuShare>) -> Start {
+    let &Subject { ref binary, event, env } = subject;
     let mut runtime_api = RuntimeApi::start().await;
     runtime_api.push("cold-start-1", event);
     let mut command = processes::function(binary, &runtime_api, bedrock);
@@ -134,16 +136,10 @@ async fn start_once(
 }
 
 /// The medians of several starts.
-async fn measure(
-    binary: &Path,
-    event: &str,
-    env: &[(&str, &str)],
-    bedrock: SocketAddr,
-    share: Option<&CpuShare>,
-) -> Start {
+async fn measure(subject: &Subject<'_>, bedrock: SocketAddr, share: Option<&CpuShare>) -> Start {
     let mut starts = Vec::with_capacity(STARTS);
     for _ in 0..STARTS {
-        starts.push(start_once(binary, event, env, bedrock, share).await);
+        starts.push(start_once(subject, bedrock, share).await);
     }
     Start {
         init: median(starts.iter().map(|s| s.init).collect()),
@@ -201,10 +197,10 @@ async fn main() {
         };
         let mut baseline: Option<Start> = None;
         for (i, (name, binary, event, env)) in functions.iter().enumerate() {
-            let binary = release_binary(binary);
-            let start = measure(&binary, event, env, bedrock, share.as_ref()).await;
+            let subject = Subject { binary: release_binary(binary), event, env };
+            let start = measure(&subject, bedrock, share.as_ref()).await;
             let hello = *baseline.get_or_insert(start);
-            let size = std::fs::metadata(&binary).map(|m| m.len()).unwrap_or_default();
+            let size = std::fs::metadata(&subject.binary).map(|m| m.len()).unwrap_or_default();
             println!(
                 "  {:22} {name:20} {:6.1} ms {:6.2} ms {:5.2}x {:5.2}x {:13.1} ms {:5.1} MiB {:4.1} MiB",
                 if i == 0 { label.as_str() } else { "" },
