@@ -105,8 +105,18 @@ impl Env {
 
     /// One of `choices` (the first is the default when unset).
     pub fn choice(&self, var: &'static str, choices: &[&'static str]) -> Result<&'static str, ConfigError> {
+        self.choice_or(var, choices, choices[0])
+    }
+
+    /// One of `choices`, `default` when unset (a default that depends on other settings).
+    pub fn choice_or(
+        &self,
+        var: &'static str,
+        choices: &[&'static str],
+        default: &'static str,
+    ) -> Result<&'static str, ConfigError> {
         match self.get(var) {
-            None => Ok(choices[0]),
+            None => Ok(default),
             Some(value) => choices
                 .iter()
                 .find(|c| **c == value)

@@ -133,24 +133,17 @@ fn in_lambda(env: &Env) -> bool {
 
 /// `METRICS=emf|off` (default: emf inside Lambda) and `METRICS_NAMESPACE`.
 fn metrics_namespace(env: &Env) -> Result<Option<String>, ConfigError> {
-    let on = match env.get("METRICS").as_deref() {
-        None => in_lambda(env),
-        Some("emf") => true,
-        Some("off") => false,
-        Some(other) => return Err(bad("METRICS", format!("`{other}` is neither emf nor off"))),
-    };
+    let on = env.choice_or("METRICS", &["emf", "off"], if in_lambda(env) { "emf" } else { "off" })? == "emf";
     Ok(on.then(|| env.get("METRICS_NAMESPACE").unwrap_or_else(|| crate::metrics::DEFAULT_NAMESPACE.to_owned())))
 }
 
 /// `BEDROCK_TLS_ROOTS=amazon|system` (default: amazon inside Lambda).
 fn tls_roots(env: &Env) -> Result<TlsRoots, ConfigError> {
-    match env.get("BEDROCK_TLS_ROOTS").as_deref() {
-        None if in_lambda(env) => Ok(TlsRoots::Amazon),
-        None => Ok(TlsRoots::System),
-        Some("amazon") => Ok(TlsRoots::Amazon),
-        Some("system") => Ok(TlsRoots::System),
-        Some(other) => Err(bad("BEDROCK_TLS_ROOTS", format!("`{other}` is neither amazon nor system"))),
-    }
+    let default = if in_lambda(env) { "amazon" } else { "system" };
+    Ok(match env.choice_or("BEDROCK_TLS_ROOTS", &["amazon", "system"], default)? {
+        "amazon" => TlsRoots::Amazon,
+        _ => TlsRoots::System,
+    })
 }
 
 #[cfg(test)]
@@ -195,6 +188,7 @@ mod tests {
             (&[("MODEL_PRICES", "{\"mistral.other\": {\"input\": 1, \"output\": 2}}")], "MODEL_PRICES"),
             (&[("BEDROCK_MODEL_ALIASES", "fast")], "BEDROCK_MODEL_ALIASES"),
             (&[("BEDROCK_TLS_ROOTS", "webpki")], "BEDROCK_TLS_ROOTS"),
+            (&[("METRICS", "prometheus")], "METRICS"),
         ];
         for (vars, var) in cases {
             let err = config(vars).unwrap_err();
@@ -264,5 +258,15 @@ mod tests {
         assert_eq!(config(&[]).unwrap().tls_roots, TlsRoots::System);
         assert_eq!(config(&[lambda, ("BEDROCK_TLS_ROOTS", "system")]).unwrap().tls_roots, TlsRoots::System);
         assert_eq!(config(&[("BEDROCK_TLS_ROOTS", "amazon")]).unwrap().tls_roots, TlsRoots::Amazon);
+    }
+
+    #[test]
+    fn metrics_are_on_inside_lambda_and_off_elsewhere_unless_set() {
+        let lambda = ("AWS_LAMBDA_FUNCTION_NAME", "converse");
+        assert_eq!(config(&[lambda]).unwrap().metrics_namespace.as_deref(), Some(crate::metrics::DEFAULT_NAMESPACE));
+        assert_eq!(config(&[]).unwrap().metrics_namespace, None);
+        assert_eq!(config(&[lambda, ("METRICS", "off")]).unwrap().metrics_namespace, None);
+        let named = config(&[("METRICS", "emf"), ("METRICS_NAMESPACE", "Team")]).unwrap();
+        assert_eq!(named.metrics_namespace.as_deref(), Some("Team"));
     }
 }
