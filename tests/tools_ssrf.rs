@@ -42,9 +42,22 @@ fn webhooks_to_forbidden_places_fail_the_cold_start() {
     assert!(plain_http.contains("plain http"), "{plain_http}");
     let unlisted = refused_at_startup("https://evil.example.net/hook", "hooks.example.com", &[]);
     assert!(unlisted.contains("allowlist"), "{unlisted}");
-    // Private ranges may be opened for VPC webhooks; metadata never.
+    // IPv6 forms that translate to IPv4, and ranges no webhook is numbered in. Over https, so
+    // the address rule refuses them rather than the scheme rule.
+    for (host, reason) in [
+        ("[::ffff:0:a9fe:a9fe]", "instance-metadata"),
+        ("[64:ff9b:1::a9fe:a9fe]", "reserved"),
+        ("[64:ff9b:1::5db8:d70e]", "reserved"),
+        ("[fec0::1]", "reserved"),
+        ("192.88.99.1", "reserved"),
+    ] {
+        let refused = refused_at_startup(&format!("https://{host}/hook"), host, &[]);
+        assert!(refused.contains(reason), "{host}: {refused}");
+    }
+    // Private ranges may be opened for VPC webhooks; metadata and site-local never.
     let open = [("TOOLS_ALLOW_PRIVATE_NETWORKS", "true")];
     assert!(refused_at_startup("https://169.254.169.254/", "169.254.169.254", &open).contains("instance-metadata"));
+    assert!(refused_at_startup("https://[fec0::1]/", "[fec0::1]", &open).contains("reserved"));
 }
 
 #[tokio::test]
@@ -110,7 +123,11 @@ async fn redirects_are_not_followed() {
 async fn callbacks_to_forbidden_places_are_refused_without_a_request() {
     let Served { addr, connections } = serve(Router::new().route("/{*p}", any(|| async { "reached" }))).await;
     let stack = Harness::with_config(&[
-        ("TOOLS_CALLBACK_ALLOWLIST", "169.254.169.254 10.0.0.9 127.0.0.1 localhost hooks.example.com"),
+        (
+            "TOOLS_CALLBACK_ALLOWLIST",
+            "169.254.169.254 10.0.0.9 127.0.0.1 localhost hooks.example.com \
+             [::ffff:0:a9fe:a9fe] [64:ff9b:1::a9fe:a9fe] [fec0::1] 192.88.99.1",
+        ),
         ("TOOLS_CALLBACK_SECRET", SECRET),
     ])
     .await;
@@ -119,6 +136,10 @@ async fn callbacks_to_forbidden_places_are_refused_without_a_request() {
     let cases = [
         ("https://169.254.169.254/latest/meta-data/", "instance-metadata", "MalformedEvent"),
         ("https://10.0.0.9/answers", "private-network", "MalformedEvent"),
+        ("https://[::ffff:0:a9fe:a9fe]/answers", "instance-metadata", "MalformedEvent"),
+        ("https://[64:ff9b:1::a9fe:a9fe]/answers", "reserved", "MalformedEvent"),
+        ("https://[fec0::1]/answers", "reserved", "MalformedEvent"),
+        ("https://192.88.99.1/answers", "reserved", "MalformedEvent"),
         (&*format!("http://127.0.0.1:{}/answers", addr.port()), "plain http", "MalformedEvent"),
         (&*format!("https://127.0.0.1:{}/answers", addr.port()), "loopback", "MalformedEvent"),
         (&*format!("https://localhost:{}/answers", addr.port()), "loopback", "MalformedEvent"),

@@ -1,6 +1,8 @@
 //! What kind of address an IP is, from one declarative table per family: the first range that
-//! holds the address decides. IPv6 ranges that carry an IPv4 address (IPv4-mapped and
-//! -compatible, NAT64, 6to4) are judged by the address they reach.
+//! holds the address decides. IPv6 ranges that carry an IPv4 address at a fixed place
+//! (IPv4-mapped, -translated and -compatible, well-known NAT64, 6to4) are judged by the address
+//! they reach; tunnels whose far end cannot be read from the address alone (Teredo, local-use
+//! NAT64) are refused whole.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
@@ -36,6 +38,9 @@ const V4: &[([u8; 4], u8, AddressClass)] = &[
     ([198, 18, 0, 0], 15, Special), // benchmarking
     ([198, 51, 100, 0], 24, Special),
     ([203, 0, 113, 0], 24, Special),
+    // 6to4 relay anycast (RFC 3068, deprecated by RFC 7526): whichever relay answers forwards
+    // into an IPv6 network the check never sees.
+    ([192, 88, 99, 0], 24, Special),
     ([224, 0, 0, 0], 4, Special), // multicast
     ([240, 0, 0, 0], 4, Special), // reserved, broadcast
 ];
@@ -55,13 +60,24 @@ const V6: &[([u16; 8], u8, Rule)] = &[
     ([0, 0, 0, 0, 0, 0, 0, 1], 128, Rule::Class(Loopback)),
     ([0, 0, 0, 0, 0, 0, 0, 0], 128, Rule::Class(Special)), // unspecified
     ([0, 0, 0, 0, 0, 0xffff, 0, 0], 96, Rule::Embedded(96)), // IPv4-mapped
-    ([0x64, 0xff9b, 0, 0, 0, 0, 0, 0], 96, Rule::Embedded(96)), // NAT64
-    ([0, 0, 0, 0, 0, 0, 0, 0], 96, Rule::Embedded(96)),    // IPv4-compatible (deprecated)
+    // IPv4-translated `::ffff:0:a.b.c.d` (SIIT, RFC 2765, RFC 6145): a translator turns it into
+    // a plain IPv4 packet to the embedded address.
+    ([0, 0, 0, 0, 0xffff, 0, 0, 0], 96, Rule::Embedded(96)),
+    ([0x64, 0xff9b, 0, 0, 0, 0, 0, 0], 96, Rule::Embedded(96)), // NAT64 well-known (RFC 6052)
+    // Local-use NAT64 (RFC 8215): each network picks its own sub-prefix inside it (/48, /56, /64
+    // or /96 by RFC 6052), so where the IPv4 address sits cannot be read from the address; and
+    // it only ever leads into some local network, never to a public webhook: refused whole.
+    ([0x64, 0xff9b, 1, 0, 0, 0, 0, 0], 48, Rule::Class(Special)),
+    ([0, 0, 0, 0, 0, 0, 0, 0], 96, Rule::Embedded(96)), // IPv4-compatible (deprecated)
     ([0x2002, 0, 0, 0, 0, 0, 0, 0], 16, Rule::Embedded(16)), // 6to4
     ([0x2001, 0, 0, 0, 0, 0, 0, 0], 32, Rule::Class(Special)), // Teredo: a tunnel, never a webhook
     ([0x2001, 0xdb8, 0, 0, 0, 0, 0, 0], 32, Rule::Class(Special)), // documentation
     ([0x0100, 0, 0, 0, 0, 0, 0, 0], 64, Rule::Class(Special)), // discard-only
     ([0xfe80, 0, 0, 0, 0, 0, 0, 0], 10, Rule::Class(LinkLocal)),
+    // Site-local (deprecated by RFC 3879): nothing legitimate is numbered there any more, yet
+    // legacy routers may still deliver it inside a site; refused always, like the other
+    // reserved ranges, rather than opened with the private ones.
+    ([0xfec0, 0, 0, 0, 0, 0, 0, 0], 10, Rule::Class(Special)),
     ([0xfc00, 0, 0, 0, 0, 0, 0, 0], 7, Rule::Class(Private)), // unique local
     ([0xff00, 0, 0, 0, 0, 0, 0, 0], 8, Rule::Class(Special)), // multicast
 ];
@@ -143,5 +159,46 @@ mod tests {
         assert_eq!(class("2001:db8::1"), AddressClass::Special);
         // A global address just past the Teredo prefix is ordinary.
         assert_eq!(class("2001:4860:4860::8888"), AddressClass::Public);
+    }
+
+    #[test]
+    fn ipv4_translated_addresses_are_judged_by_the_address_they_reach() {
+        assert_eq!(class("::ffff:0:a9fe:a9fe"), AddressClass::Metadata);
+        assert_eq!(class("::ffff:0:7f00:1"), AddressClass::Loopback);
+        assert_eq!(class("::ffff:0:a00:1"), AddressClass::Private);
+        assert_eq!(class("::ffff:0:a9fe:101"), AddressClass::LinkLocal);
+        assert_eq!(class("::ffff:0:0.0.0.0"), AddressClass::Special);
+        assert_eq!(class("::ffff:0:5db8:d70e"), AddressClass::Public);
+    }
+
+    #[test]
+    fn local_use_nat64_is_refused_whatever_it_embeds() {
+        assert_eq!(class("64:ff9b:1::a9fe:a9fe"), AddressClass::Special);
+        // Even a public IPv4 address behind it: the prefix only ever leads into a local network.
+        assert_eq!(class("64:ff9b:1::5db8:d70e"), AddressClass::Special);
+        assert_eq!(class("64:ff9b:1:ffff:ffff:ffff:ffff:ffff"), AddressClass::Special);
+        // The well-known prefix beside it is still judged by the address it reaches.
+        assert_eq!(class("64:ff9b::5db8:d70e"), AddressClass::Public);
+        assert_eq!(class("64:ff9b::7f00:1"), AddressClass::Loopback);
+    }
+
+    #[test]
+    fn site_local_is_refused_between_link_local_and_multicast() {
+        assert_eq!(class("fec0::1"), AddressClass::Special);
+        assert_eq!(class("feff:ffff::1"), AddressClass::Special);
+        // The neighbours keep their own classes.
+        assert_eq!(class("febf:ffff::1"), AddressClass::LinkLocal);
+        assert_eq!(class("ff02::1"), AddressClass::Special);
+    }
+
+    #[test]
+    fn the_6to4_relay_anycast_range_is_refused_in_every_spelling() {
+        assert_eq!(class("192.88.99.1"), AddressClass::Special);
+        assert_eq!(class("192.88.99.255"), AddressClass::Special);
+        assert_eq!(class("::ffff:192.88.99.1"), AddressClass::Special);
+        assert_eq!(class("2002:c058:6301::"), AddressClass::Special);
+        // The addresses just outside it are ordinary.
+        assert_eq!(class("192.88.98.255"), AddressClass::Public);
+        assert_eq!(class("192.88.100.0"), AddressClass::Public);
     }
 }
