@@ -30,8 +30,8 @@ async fn main() {
     let payload: LambdaRequest = serde_json::from_str(&event).unwrap();
     let request: lambda_http::Request = payload.into();
     let chat = shared::api::ChatRequest::from_slice(request.body().as_ref()).unwrap();
-    let plan = shared::chat::plan(&config, &chat, shared::model_choice::RouteKind::Chat).unwrap();
-    let converse = shared::convert::prepare(&chat, plan.first(), &config).unwrap().request;
+    let planned = shared::chat::plan(&config, &chat, shared::model_choice::RouteKind::Chat).unwrap();
+    let converse = planned.conversation.finish(planned.plan.first()).unwrap();
 
     let mut full = Vec::with_capacity(ROUNDS);
     let mut bare = Vec::with_capacity(ROUNDS);
@@ -49,7 +49,7 @@ async fn main() {
 
         let cpu = thread_cpu_time();
         let started = Instant::now();
-        let output = direct.complete(converse.clone()).await.unwrap();
+        let output = direct.answer(converse.clone()).await.unwrap();
         let t_bare = started.elapsed();
         let c_bare = thread_cpu_time() - cpu;
         assert!(output.usage().is_some());

@@ -12,7 +12,7 @@ use dev::emulator::{Emulator, Reply};
 use futures_util::StreamExt;
 use serde_json::{Value, json};
 use shared::Config;
-use shared::bedrock::{ModelRequest, SdkBedrock};
+use shared::bedrock::{ModelRequest, SdkBedrock, started};
 use shared::catalog::Price;
 use shared::convert::response::Envelope;
 use shared::stream::{self, ChunkMapper, Deadline};
@@ -70,7 +70,7 @@ fn request() -> ModelRequest {
 /// The SSE body the stream module makes of a recording.
 async fn sse_of(file: &str, index: usize) -> Vec<Event> {
     let (_emulator, bedrock) = replay(recorded(file, index)).await;
-    let started = stream::open(&bedrock, request()).await.expect("the recording starts a stream");
+    let started = started::open(&bedrock, request()).await.expect("the recording starts a stream");
     let price = Price { input_per_million: 1.0, output_per_million: 2.0 };
     let mapper = ChunkMapper::new(Envelope::new("us.amazon.nova-micro-v1:0"), Some(price));
     let frames: Vec<u8> = stream::sse(started, mapper, Deadline::after(Duration::from_secs(10)))
@@ -174,7 +174,7 @@ async fn recorded_streaming_error_is_returned_before_any_frame() {
     let (emulator, bedrock) = replay(recorded).await;
     // The recording kept no `x-amzn-ErrorType` header, so the SDK cannot name the error; what
     // matters here is that a refused call is an error of `open`, never a started stream.
-    match stream::open(&bedrock, request()).await {
+    match started::open(&bedrock, request()).await {
         Ok(_) => panic!("a refused call must not start a stream"),
         Err(error) => assert!(error.status().is_server_error() || error.status().is_client_error(), "{error}"),
     }

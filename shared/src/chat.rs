@@ -1,5 +1,7 @@
-//! The chat use case shared by every route: plan which models may answer, call them through the
-//! router, answer with the accounts (`usage` summed over every call, the `routing` report).
+//! The chat use case shared by every route, with two outputs: a whole answer ([`answer`]) or a
+//! started stream ([`stream`]). Both plan which models may answer, call them through the
+//! router, and keep the accounts (`usage` summed over every call, the `routing` report); the
+//! routes only turn the result into JSON or server-sent events.
 
 use std::time::Duration;
 
@@ -8,12 +10,27 @@ use tokio::time::Instant;
 
 use crate::api::request::ChatRequest;
 use crate::api::response::{ChatCompletion, NoExtras};
-use crate::bedrock::Bedrock;
+use crate::bedrock::{Bedrock, Started, started};
+use crate::config::routing::{Policy, RouteKind};
 use crate::config::{AllowedModel, Config};
-use crate::convert::prepare;
+use crate::convert::Conversation;
 use crate::convert::response::{Envelope, message_from_converse};
 use crate::error::ApiError;
-use crate::model_choice::{Expectations, Ledger, Plan, Policy, RouteKind, Router};
+use crate::model_choice::{Expectations, Ledger, ModelRouter, Plan};
+
+/// A request checked once for every model, and the models that may answer it.
+pub struct Planned<'c> {
+    pub conversation: Conversation,
+    pub plan: Plan<'c>,
+}
+
+/// Checks `request` and plans it: a request no model could take is refused here, before any
+/// Bedrock call (triage included).
+pub fn plan<'c>(config: &'c Config, request: &ChatRequest, route: RouteKind) -> Result<Planned<'c>, ApiError> {
+    let conversation = Conversation::from_chat(request, config)?;
+    let plan = Plan::new(config, request, &conversation, route)?;
+    Ok(Planned { conversation, plan })
+}
 
 /// A routed answer, with what the metrics need.
 pub struct Answer<'c> {
@@ -25,29 +42,54 @@ pub struct Answer<'c> {
     pub bedrock_time: Duration,
 }
 
-/// Plans the request and validates it for the first model to be asked, so a request no model
-/// could take is refused before any Bedrock call (triage included).
-pub fn plan<'c>(config: &'c Config, request: &ChatRequest, route: RouteKind) -> Result<Plan<'c>, ApiError> {
-    let plan = Plan::new(config, request, route)?;
-    prepare(request, plan.first(), config)?;
-    Ok(plan)
-}
-
 /// One routed answer as a `chat.completion`.
-pub async fn complete<'c>(
+pub async fn answer<'c>(
     config: &'c Config,
     bedrock: &'c dyn Bedrock,
     request: &ChatRequest,
-    plan: Plan<'c>,
+    planned: Planned<'c>,
 ) -> Result<Answer<'c>, ApiError> {
+    let Planned { conversation, plan } = planned;
     let expect = if plan.policy == Policy::Cascade { Expectations::of(request) } else { Expectations::default() };
-    let mut router = Router::new(config, bedrock, plan, Instant::now() + config.routing.deadline);
+    let mut router = ModelRouter::new(config, bedrock, plan, Instant::now() + config.routing.deadline);
     router.triage(request).await;
-    let (output, model) = router.complete(|m| Ok(prepare(request, m, config)?.request), &expect).await?;
+    let (output, model) = router.answer(&conversation, &expect).await?;
     let (message, finish_reason) = message_from_converse(&output);
     let bedrock_time = router.bedrock_time();
     let ledger = router.into_ledger();
     let mut completion = Envelope::new(&model.id).completion(message, finish_reason, ledger.usage(), NoExtras {});
     completion.routing = Some(ledger.report());
     Ok(Answer { completion, output, model, ledger, bedrock_time })
+}
+
+/// A routed answer as a stream that has produced its first event, with the accounts so far
+/// (the streamed answer joins them when it ends).
+pub struct Streamed<'c> {
+    pub started: Started,
+    pub model: &'c AllowedModel,
+    pub ledger: Ledger,
+    pub bedrock_time: Duration,
+}
+
+/// One routed answer as a stream. Under `cascade` the answer is checked before anything is
+/// sent, so it is the whole answer replayed as a stream; otherwise the stream is Bedrock's,
+/// opened on the first model that does not fault before its first event.
+pub async fn stream<'c>(
+    config: &'c Config,
+    bedrock: &'c dyn Bedrock,
+    request: &ChatRequest,
+    planned: Planned<'c>,
+    deadline: Instant,
+) -> Result<Streamed<'c>, ApiError> {
+    if planned.plan.policy == Policy::Cascade {
+        let answer = answer(config, bedrock, request, planned).await?;
+        let started = started::replayed(&answer.output)?;
+        return Ok(Streamed { started, model: answer.model, ledger: answer.ledger, bedrock_time: answer.bedrock_time });
+    }
+    let Planned { conversation, plan } = planned;
+    let mut router = ModelRouter::new(config, bedrock, plan, deadline);
+    router.triage(request).await;
+    let (started, model) = router.open_stream(&conversation).await?;
+    let bedrock_time = router.bedrock_time();
+    Ok(Streamed { started, model, ledger: router.into_ledger(), bedrock_time })
 }

@@ -16,6 +16,7 @@ pub mod metrics;
 pub mod model_choice;
 pub mod routes;
 pub mod runtime;
+pub mod schema;
 pub mod state;
 pub mod stream;
 pub mod tools;

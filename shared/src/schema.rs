@@ -1,4 +1,5 @@
-//! Tool-argument validation against each tool's JSON schema, with validators compiled once at
+//! Tool-argument validation against each tool's JSON schema (the tool loop runs it before a
+//! tool, the routing checks on a cascade answer), with validators compiled once at
 //! cold start (the `jsonschema` crate; remote `$ref`s are not fetched).
 
 use serde_json::Value;

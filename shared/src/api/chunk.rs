@@ -2,8 +2,9 @@
 
 use serde::Serialize;
 
-use super::response::{FinishReason, Usage};
+use super::response::FinishReason;
 use super::routing::RoutingReport;
+use super::usage::Usage;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct ChatChunk {

@@ -6,10 +6,12 @@ pub mod models;
 pub mod request;
 pub mod response;
 pub mod routing;
+pub mod usage;
 
 pub use chunk::{ChatChunk, ChunkChoice, Delta, ToolCallDelta};
 pub use request::{
     ChatMessage, ChatRequest, Content, ContentPart, ResponseFormat, ToolCall, ToolChoice, ToolDef, ToolSpec,
 };
-pub use response::{ChatCompletion, Choice, FinishReason, NoExtras, ResponseMessage, Usage};
+pub use response::{ChatCompletion, Choice, FinishReason, NoExtras, ResponseMessage};
 pub use routing::{AttemptReport, Outcome, RoutingReport, TriageReport};
+pub use usage::Usage;

@@ -1,9 +1,10 @@
-//! `chat.completion` response body and the usage block shared with streamed chunks.
+//! `chat.completion` response body.
 
 use serde::Serialize;
 
 use super::request::ToolCall;
 use super::routing::RoutingReport;
+use super::usage::Usage;
 
 /// A `chat.completion`. Routes that add to it say how: the finish reason type `F` (the tool
 /// loop adds its bounds) and flattened extra fields `X` (the tool loop's trace).
@@ -54,26 +55,4 @@ pub enum FinishReason {
     ToolCalls,
     ContentFilter,
     Error,
-}
-
-/// Token counts and, where the model's price is known, what the call cost.
-#[derive(Debug, Clone, Copy, Serialize, Default, PartialEq)]
-pub struct Usage {
-    pub prompt_tokens: u64,
-    pub completion_tokens: u64,
-    pub total_tokens: u64,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub cost_usd: Option<f64>,
-}
-
-impl std::ops::AddAssign for Usage {
-    fn add_assign(&mut self, other: Usage) {
-        self.prompt_tokens += other.prompt_tokens;
-        self.completion_tokens += other.completion_tokens;
-        self.total_tokens += other.total_tokens;
-        self.cost_usd = match (self.cost_usd, other.cost_usd) {
-            (Some(a), Some(b)) => Some(a + b),
-            _ => None,
-        };
-    }
 }

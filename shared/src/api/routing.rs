@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use super::response::Usage;
+use super::usage::Usage;
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct RoutingReport {
@@ -24,7 +24,7 @@ pub struct RoutingReport {
 pub struct AttemptReport {
     pub model: String,
     pub outcome: Outcome,
-    /// Why the attempt escalated or failed.
+    /// Why the attempt escalated, failed or was skipped.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
     pub usage: Usage,
@@ -41,6 +41,15 @@ pub enum Outcome {
     Escalated,
     /// Bedrock failed before any answer (throttled, not ready, unavailable, timed out).
     Failed,
+    /// Not called: the model cannot take this request (the reason says what it lacks).
+    Skipped,
+}
+
+impl Outcome {
+    /// True when the model was called (and may have cost something).
+    pub fn is_call(self) -> bool {
+        self != Outcome::Skipped
+    }
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]

@@ -12,7 +12,6 @@ use serde_json::Value;
 use super::{Bedrock, EventStream, ModelRequest};
 use crate::convert::document::to_document;
 use crate::error::ApiError;
-use crate::stream::fallback;
 
 type Answer = dyn Fn(&ModelRequest) -> Result<ConverseOutput, ApiError> + Send + Sync;
 
@@ -42,7 +41,7 @@ impl FakeBedrock {
         requests.lock().unwrap_or_else(|poison| poison.into_inner()).clone()
     }
 
-    fn answer(&self, request: ModelRequest) -> Result<ConverseOutput, ApiError> {
+    fn record(&self, request: ModelRequest) -> Result<ConverseOutput, ApiError> {
         let output = (self.answer)(&request);
         if let Some(requests) = &self.requests {
             requests.lock().unwrap_or_else(|poison| poison.into_inner()).push(request);
@@ -52,13 +51,13 @@ impl FakeBedrock {
 }
 
 impl Bedrock for FakeBedrock {
-    fn complete(&self, request: ModelRequest) -> BoxFuture<'_, Result<ConverseOutput, ApiError>> {
-        let output = self.answer(request);
+    fn answer(&self, request: ModelRequest) -> BoxFuture<'_, Result<ConverseOutput, ApiError>> {
+        let output = self.record(request);
         Box::pin(async move { output })
     }
 
     fn stream(&self, request: ModelRequest) -> BoxFuture<'_, Result<EventStream, ApiError>> {
-        let events = self.answer(request).and_then(|output| fallback::events(&output));
+        let events = self.record(request).and_then(|output| super::replay::events(&output));
         Box::pin(async move {
             let events = events?;
             Ok(Box::pin(futures_util::stream::iter(events.into_iter().map(Ok))) as EventStream)
@@ -103,7 +102,7 @@ mod tests {
     #[tokio::test]
     async fn answers_and_streams_from_one_function_and_keeps_requests() {
         let fake = FakeBedrock::new(|r| Ok(text(&format!("hello {}", r.model_id), 3, 2)));
-        let output = fake.complete(ModelRequest::new("mistral.a", Vec::new())).await.unwrap();
+        let output = fake.answer(ModelRequest::new("mistral.a", Vec::new())).await.unwrap();
         assert_eq!(output.usage().unwrap().total_tokens, 5);
         let events: Vec<_> = fake.stream(ModelRequest::new("mistral.b", Vec::new())).await.unwrap().collect().await;
         assert!(events.len() >= 4, "start, delta, stop, metadata: {events:?}");

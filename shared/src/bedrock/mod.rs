@@ -7,7 +7,9 @@
 
 pub mod fake;
 pub mod native;
+pub mod replay;
 pub mod sdk;
+pub mod started;
 
 use std::pin::Pin;
 
@@ -24,6 +26,7 @@ use crate::error::ApiError;
 
 pub use fake::FakeBedrock;
 pub use sdk::SdkBedrock;
+pub use started::Started;
 
 /// Everything one model call needs.
 #[derive(Debug, Clone)]
@@ -101,7 +104,7 @@ pub type EventStream = Pin<Box<dyn Stream<Item = Result<ConverseStreamOutput, Ap
 
 pub trait Bedrock: Send + Sync + 'static {
     /// One whole answer.
-    fn complete(&self, request: ModelRequest) -> BoxFuture<'_, Result<ConverseOutput, ApiError>>;
+    fn answer(&self, request: ModelRequest) -> BoxFuture<'_, Result<ConverseOutput, ApiError>>;
     /// Resolves once Bedrock has accepted the call (HTTP headers received); events follow.
     fn stream(&self, request: ModelRequest) -> BoxFuture<'_, Result<EventStream, ApiError>>;
 }

@@ -128,7 +128,7 @@ fn log_answer(model_id: &str, operation: &'static str, elapsed_ms: u64, output: 
 /// Converse for most models, InvokeModel with the native body for those the deployment names
 /// (`BEDROCK_INVOKE_MODELS`); the answer has one shape either way.
 impl Bedrock for SdkBedrock {
-    fn complete(&self, request: ModelRequest) -> BoxFuture<'_, Result<ConverseOutput, ApiError>> {
+    fn answer(&self, request: ModelRequest) -> BoxFuture<'_, Result<ConverseOutput, ApiError>> {
         Box::pin(async move {
             match request.native {
                 Some(kind) => self.invoke(request, kind).await,

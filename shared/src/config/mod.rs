@@ -6,12 +6,13 @@
 mod env;
 pub mod guardrail;
 pub mod models;
+pub mod routing;
 
 use std::collections::BTreeMap;
 use std::time::Duration;
 
 use crate::catalog::{Capabilities, Model, NativeBody, Price};
-use crate::model_choice::settings::RoutingSettings;
+use routing::RoutingSettings;
 
 pub use env::{ConfigError, Env, bad};
 pub use guardrail::Guardrail;

@@ -7,9 +7,9 @@ use std::time::Duration;
 
 use serde::Serialize;
 
+use super::models::Models;
+use super::{ConfigError, Env, bad};
 use crate::catalog::Tier;
-use crate::config::models::Models;
-use crate::config::{ConfigError, Env, bad};
 
 /// How `auto` chooses among the tiers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

@@ -4,7 +4,7 @@ pub mod document;
 pub mod request;
 pub mod response;
 
-pub use request::{Prepared, prepare};
+pub use request::{Conversation, Prepared, prepare};
 pub use response::{completion_from_converse, finish_reason, usage_from_tokens};
 
 #[cfg(test)]

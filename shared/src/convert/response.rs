@@ -7,10 +7,10 @@ use aws_sdk_bedrockruntime::types::{
 
 use super::document;
 use crate::api::request::{FunctionCall, ToolCall};
-use crate::api::response::{ChatCompletion, Choice, FinishReason, NoExtras, ResponseMessage, Usage};
+use crate::api::response::{ChatCompletion, Choice, FinishReason, NoExtras, ResponseMessage};
+use crate::api::usage::Usage;
 use crate::catalog::Price;
 use crate::cost;
-use crate::model_choice::protocol;
 
 /// Identity of one answer: the same `id`, `created` and `model` on every chunk of a stream.
 #[derive(Debug, Clone)]
@@ -95,9 +95,6 @@ pub fn message_from_converse(output: &ConverseOutput) -> (ResponseMessage, Finis
                 _ => {}
             }
         }
-    }
-    if text.contains(protocol::ESCALATION_MARKER) {
-        text = protocol::strip_marker(&text);
     }
     let message = ResponseMessage {
         role: "assistant",

@@ -4,8 +4,8 @@
 use std::time::Duration;
 
 use super::*;
-use crate::api::response::Usage;
 use crate::api::routing::{Outcome, RoutingReport};
+use crate::api::usage::Usage;
 
 /// What one request did, as its handler saw it; the HTTP layer adds status and latency.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -35,7 +35,9 @@ impl Observation {
             model: Some(model.to_owned()),
             usage: Some(usage),
             savings_usd: routing.and_then(|r| r.savings_usd),
-            escalations: routing.map_or(0, |r| r.attempts.iter().filter(|a| a.outcome != Outcome::Answered).count()),
+            escalations: routing.map_or(0, |r| {
+                r.attempts.iter().filter(|a| a.outcome.is_call() && a.outcome != Outcome::Answered).count()
+            }),
             bedrock_time,
             time_to_first_token: None,
             tool_calls,

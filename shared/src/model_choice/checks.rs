@@ -11,8 +11,7 @@ use serde_json::Value;
 use super::protocol;
 use crate::api::request::{ChatRequest, ResponseFormat, ToolSpec};
 use crate::convert::document::to_json;
-use crate::tools::registry::Entry;
-use crate::tools::schema::ArgumentSchema;
+use crate::schema::ArgumentSchema;
 
 /// Why an answer was not accepted.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -70,10 +69,10 @@ impl Expectations {
         Expectations { json, tools }
     }
 
-    /// The same with the tools of the registry (the tools route runs them, so their schemas
-    /// hold).
-    pub fn with_registry(mut self, entries: &[&Entry]) -> Self {
-        self.tools = entries.iter().map(|e| (e.name().to_owned(), Some(e.schema.clone()))).collect();
+    /// The same with these tools and argument schemas instead of the request's (the tools
+    /// route runs its registry's tools, so their schemas hold).
+    pub fn with_tools(mut self, tools: impl IntoIterator<Item = (String, Option<Arc<ArgumentSchema>>)>) -> Self {
+        self.tools = tools.into_iter().collect();
         self
     }
 

@@ -5,11 +5,11 @@
 use aws_sdk_bedrockruntime::types::TokenUsage;
 
 use super::protocol::Difficulty;
-use super::settings::Policy;
-use crate::api::response::Usage;
 use crate::api::routing::{AttemptReport, Outcome, RoutingReport, TriageReport};
+use crate::api::usage::Usage;
 use crate::catalog::Price;
 use crate::config::AllowedModel;
+use crate::config::routing::Policy;
 use crate::convert::usage_from_tokens;
 use crate::cost;
 
@@ -41,6 +41,11 @@ impl Ledger {
     ) {
         let usage = usage_of(model, tokens);
         self.attempts.push(AttemptReport { model: model.id.clone(), outcome, reason, cost_usd: usage.cost_usd, usage });
+    }
+
+    /// Records a model that was not called because it cannot take the request, and why.
+    pub fn record_skipped(&mut self, model: &AllowedModel, reason: String) {
+        self.record(model, Outcome::Skipped, Some(reason), None);
     }
 
     /// Records the answer of a stream, once its usage is known.
@@ -85,9 +90,10 @@ impl Ledger {
         self.attempts.iter().any(|a| a.outcome == Outcome::Answered)
     }
 
-    /// Attempts that did not give the answer: escalations and failures.
+    /// Calls that did not give the answer: escalations and failures (skipped models were not
+    /// called).
     pub fn escalations(&self) -> usize {
-        self.attempts.iter().filter(|a| a.outcome != Outcome::Answered).count()
+        self.attempts.iter().filter(|a| a.outcome.is_call() && a.outcome != Outcome::Answered).count()
     }
 
     pub fn attempts(&self) -> &[AttemptReport] {
@@ -95,10 +101,16 @@ impl Ledger {
     }
 
     /// What the answer's tokens would have cost on the top tier, minus what every call cost.
+    /// The answer's tokens are those of every answered call: a tool loop answers once per step,
+    /// and the top tier would have had to make each of those steps too.
     pub fn savings(&self) -> Option<f64> {
-        let answered = self.attempts.iter().rev().find(|a| a.outcome == Outcome::Answered)?;
         let baseline = self.baseline.as_ref()?;
-        let on_top = cost::usd(answered.usage.prompt_tokens, answered.usage.completion_tokens, baseline);
+        let answered: Vec<&AttemptReport> = self.attempts.iter().filter(|a| a.outcome == Outcome::Answered).collect();
+        if answered.is_empty() {
+            return None;
+        }
+        let on_top: f64 =
+            answered.iter().map(|a| cost::usd(a.usage.prompt_tokens, a.usage.completion_tokens, baseline)).sum();
         Some(round(on_top - self.usage().cost_usd?))
     }
 
@@ -172,5 +184,32 @@ mod tests {
         ledger.record(&config.models[0], Outcome::Answered, None, Some(&tokens(10, 10)));
         assert_eq!(ledger.usage().cost_usd, None);
         assert_eq!(ledger.savings(), None);
+    }
+
+    #[test]
+    fn a_tool_loop_saves_against_every_answered_step_on_the_top_tier() {
+        let config = Config::load(&Env::from_pairs([(
+            "BEDROCK_MODEL_IDS",
+            "mistral.ministral-3-3b-instruct,mistral.mistral-large-2407-v1:0",
+        )]))
+        .unwrap();
+        let (small, large) = (&config.models[0], &config.models[1]);
+        // Three steps answered by the top tier itself: routing saved nothing, and lost nothing.
+        let mut top_only = Ledger::new(Policy::Fixed, large.price);
+        for _ in 0..3 {
+            top_only.record(large, Outcome::Answered, None, Some(&tokens(1000, 100)));
+        }
+        assert_eq!(top_only.savings(), Some(0.0));
+        // Two steps on the small tier, a skipped fallback: the saving is both steps' top-tier price
+        // less what they cost.
+        let mut cheap = Ledger::new(Policy::Cascade, large.price);
+        cheap.record(small, Outcome::Answered, None, Some(&tokens(1000, 100)));
+        cheap.record_skipped(large, "cannot take it".into());
+        cheap.record(small, Outcome::Answered, None, Some(&tokens(2000, 100)));
+        let on_top = (3000.0 * 4.0 + 200.0 * 12.0) / 1e6;
+        let paid = (3000.0 * 0.10 + 200.0 * 0.10) / 1e6;
+        assert!((cheap.savings().unwrap() - (on_top - paid)).abs() < 1e-9, "{:?}", cheap.savings());
+        assert_eq!(cheap.escalations(), 0, "a skipped model was not called");
+        assert_eq!(cheap.report().attempts[1].outcome, Outcome::Skipped);
     }
 }

@@ -5,11 +5,12 @@
 //!   Bedrock throttles or fails before answering; anything else is refused before Bedrock is
 //!   called, with the names the caller may use.
 //! - `auto` climbs the routing tiers (`ROUTING_TIERS`, cheapest first) by a policy
-//!   ([`settings::Policy`]): `cascade` checks each answer ([`checks`]) and escalates the ones
+//!   ([`Policy`], read by `config::routing`): `cascade` checks each answer ([`checks`]) and escalates the ones
 //!   that fail, `triage` asks the cheapest tier how hard the request is first ([`triage`]),
 //!   `rules` is the static choice ([`rules`]).
-//! - [`Router`] runs the plan ([`plan`]) and keeps the accounts ([`ledger`]); the protocols it
-//!   speaks with models are in [`protocol`].
+//! - [`ModelRouter`] runs the plan ([`plan`]), makes every model call (each with the request
+//!   made for that model) and keeps the accounts ([`ledger`]); the protocols it speaks with
+//!   models are in [`protocol`].
 
 pub mod checks;
 pub mod ledger;
@@ -18,7 +19,6 @@ pub mod plan;
 pub mod protocol;
 pub mod router;
 pub mod rules;
-pub mod settings;
 pub mod triage;
 
 #[cfg(test)]
@@ -28,11 +28,11 @@ use crate::api::request::ChatRequest;
 use crate::config::{AllowedModel, Config};
 use crate::error::ApiError;
 
+pub use crate::config::routing::{Policy, RouteKind};
 pub use checks::Expectations;
 pub use ledger::Ledger;
 pub use plan::Plan;
-pub use router::Router;
-pub use settings::{Policy, RouteKind};
+pub use router::ModelRouter;
 
 /// What a request's `model` asks for.
 #[derive(Debug, Clone, Copy)]

@@ -1,13 +1,19 @@
 //! Which models a request may go to, in which order, under which policy: the caller's named
-//! model alone, the `rules` choice, or the capable routing tiers, cheapest first, that
-//! `cascade` and `triage` climb.
+//! model alone, the `rules` choice, or the routing tiers that can take the request, cheapest
+//! first, that `cascade` and `triage` climb.
+//!
+//! A model is on the ladder only if the request can be made for it
+//! ([`Conversation::fit`]: the same refusals as the request builder), so climbing never meets a
+//! model that would answer 400 after paid calls. A request no model can take is refused here,
+//! before any call.
 
 use super::needs::Needs;
 use super::protocol::Difficulty;
-use super::settings::{Policy, RouteKind};
 use super::{Choice, resolve, rules};
 use crate::api::request::ChatRequest;
+use crate::config::routing::{Policy, RouteKind};
 use crate::config::{AllowedModel, Config};
+use crate::convert::Conversation;
 use crate::error::ApiError;
 
 #[derive(Debug, Clone)]
@@ -15,15 +21,25 @@ pub struct Plan<'c> {
     pub policy: Policy,
     /// The models escalation climbs, cheapest first; one model when nothing is chosen.
     pub ladder: Vec<&'c AllowedModel>,
-    pub needs: Needs,
-    /// The top capable tier, the baseline of the savings figure.
+    /// The top tier that can take the request, the baseline of the savings figure.
     pub top: Option<&'c AllowedModel>,
 }
 
 impl<'c> Plan<'c> {
-    pub fn new(config: &'c Config, request: &ChatRequest, route: RouteKind) -> Result<Self, ApiError> {
-        let needs = Needs::of(request);
-        let capable: Vec<&AllowedModel> = config.tiers().filter(|m| needs.served_by(m)).collect();
+    pub fn new(
+        config: &'c Config,
+        request: &ChatRequest,
+        conversation: &Conversation,
+        route: RouteKind,
+    ) -> Result<Self, ApiError> {
+        let mut capable = Vec::new();
+        let mut unfit = Vec::new();
+        for model in config.tiers() {
+            match conversation.fit(model) {
+                Ok(()) => capable.push(model),
+                Err(why) => unfit.push(why),
+            }
+        }
         let top = capable.last().copied();
         let asked = match request.routing.as_ref().and_then(|r| r.policy.as_deref()) {
             None => None,
@@ -39,21 +55,19 @@ impl<'c> Plan<'c> {
                         "chooses among models for `model: \"auto\"`; with a named model there is nothing to choose, so remove it or send model auto",
                     ));
                 }
-                Ok(Plan { policy: Policy::Fixed, ladder: vec![model], needs, top })
+                conversation.fit(model)?;
+                Ok(Plan { policy: Policy::Fixed, ladder: vec![model], top })
             }
             Choice::Auto => {
+                if capable.is_empty() {
+                    return Err(no_tier_fits(unfit));
+                }
                 let policy = asked.or(config.routing.policy).unwrap_or(route.default_policy());
                 let ladder = match policy {
-                    Policy::Rules => vec![rules::choose(config, &needs)?],
-                    _ if capable.is_empty() => {
-                        return Err(ApiError::unsupported(
-                            "model",
-                            "`auto` found no routing tier (ROUTING_TIERS) that supports everything this request uses (tools, images, system prompt, JSON schema)",
-                        ));
-                    }
+                    Policy::Rules => vec![rules::choose(config, &capable, &Needs::of(request))],
                     _ => capable,
                 };
-                Ok(Plan { policy, ladder, needs, top })
+                Ok(Plan { policy, ladder, top })
             }
         }
     }
@@ -79,4 +93,18 @@ impl<'c> Plan<'c> {
     pub fn climbs_on_faults(&self) -> bool {
         matches!(self.policy, Policy::Cascade | Policy::Triage)
     }
+}
+
+/// The 400 for `auto` when no tier can take the request: what each tier lacks, so the caller
+/// sees what to change.
+fn no_tier_fits(unfit: Vec<ApiError>) -> ApiError {
+    let mut reasons: Vec<String> = unfit.iter().map(ToString::to_string).collect();
+    reasons.dedup();
+    ApiError::unsupported(
+        "model",
+        format!(
+            "`auto` found no routing tier (ROUTING_TIERS) that can take this request: {}",
+            if reasons.is_empty() { "no tiers are configured".to_owned() } else { reasons.join("; ") }
+        ),
+    )
 }

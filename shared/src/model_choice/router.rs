@@ -1,32 +1,37 @@
-//! Runs a [`Plan`]: asks the models in order, falls back on faults, escalates on failed checks,
-//! and keeps the ledger of every call, within the request's time budget.
+//! The one owner of every model call: runs a [`Plan`], asks the models in order, falls back on
+//! faults, escalates on failed checks, and keeps the ledger of every call, within the request's
+//! time budget.
 //!
-//! A tier's model is tried first, then its fallbacks (`MODEL_FALLBACKS`) when Bedrock throttles,
-//! is not ready, is unavailable or times out before answering; when all of them fault, `auto`
-//! moves up to the next tier. Under `cascade` an answer that fails a check escalates to the next
-//! tier; the top tier's answer is taken as it is. The position is kept across calls, so a tool
-//! loop that escalated once stays at the stronger tier for its later steps.
+//! Each call's request is made for the model being called ([`Conversation::finish`]), whatever
+//! was asked before it: a fallback or a stronger tier gets its own operation, body, output
+//! config and tool choice, never another model's. A model that cannot take the request is
+//! skipped and recorded as such, not called. A tier's model is tried first, then its fallbacks
+//! (`MODEL_FALLBACKS`) when Bedrock throttles, is not ready, is unavailable or times out before
+//! answering; when all of them fault, `auto` moves up to the next tier. Under `cascade` an
+//! answer that fails a check escalates to the next tier; the top tier's answer is taken as it
+//! is. The position is kept across calls, so a tool loop that escalated once stays at the
+//! stronger tier for its later steps.
 
 use std::time::Duration;
 
 use aws_sdk_bedrockruntime::operation::converse::ConverseOutput;
-use aws_sdk_bedrockruntime::types::{ContentBlock, ConversationRole, Message};
+use aws_sdk_bedrockruntime::types::{ContentBlock, ConversationRole, ConverseOutput as Output, Message};
 use tokio::time::{Instant, timeout_at};
 
 use super::checks::Expectations;
 use super::ledger::Ledger;
 use super::plan::Plan;
-use super::protocol::ESCALATION_INSTRUCTION;
-use super::settings::Policy;
+use super::protocol::{ESCALATION_INSTRUCTION, ESCALATION_MARKER, strip_marker};
 use super::triage;
 use crate::api::request::ChatRequest;
 use crate::api::routing::Outcome;
-use crate::bedrock::{Bedrock, ModelRequest};
+use crate::bedrock::{Bedrock, ModelRequest, Started, started};
+use crate::config::routing::Policy;
 use crate::config::{AllowedModel, Config};
+use crate::convert::Conversation;
 use crate::error::ApiError;
-use crate::stream::{self, Started, fallback};
 
-pub struct Router<'c> {
+pub struct ModelRouter<'c> {
     config: &'c Config,
     bedrock: &'c dyn Bedrock,
     plan: Plan<'c>,
@@ -38,10 +43,23 @@ pub struct Router<'c> {
     bedrock_time: Duration,
 }
 
-impl<'c> Router<'c> {
+/// How a climb ended without an answer: the last fault, else why the last model was skipped.
+#[derive(Default)]
+struct Misses {
+    fault: Option<ApiError>,
+    unfit: Option<ApiError>,
+}
+
+impl Misses {
+    fn into_error(self) -> ApiError {
+        self.fault.or(self.unfit).unwrap_or_else(|| ApiError::Internal("no model was asked".into()))
+    }
+}
+
+impl<'c> ModelRouter<'c> {
     pub fn new(config: &'c Config, bedrock: &'c dyn Bedrock, plan: Plan<'c>, deadline: Instant) -> Self {
         let ledger = Ledger::new(plan.policy, plan.top.and_then(|m| m.price));
-        Router { config, bedrock, plan, ledger, deadline, position: 0, bedrock_time: Duration::ZERO }
+        ModelRouter { config, bedrock, plan, ledger, deadline, position: 0, bedrock_time: Duration::ZERO }
     }
 
     pub fn plan(&self) -> &Plan<'c> {
@@ -66,43 +84,54 @@ impl<'c> Router<'c> {
         if self.plan.policy != Policy::Triage || self.plan.ladder.len() < 2 {
             return;
         }
-        let Some(model) = triage::triage_model(self.config) else { return };
-        let started = Instant::now();
-        let difficulty = triage::classify(self.bedrock, model, request, &mut self.ledger, self.deadline).await;
-        self.bedrock_time += started.elapsed();
-        if let Some(difficulty) = difficulty {
-            self.position = self.plan.position_for(difficulty);
+        let Ok(call) = triage::conversation(request) else { return };
+        let Some(model) = triage::triage_model(self.config, &call) else { return };
+        let outcome = match call.finish(model) {
+            Err(why) => Err((format!("the triage call could not be made: {why}"), None)),
+            Ok(request) => match self.call(request).await {
+                Err(_) => Err(("the triage call ran out of time".to_owned(), None)),
+                Ok(Err(error)) => Err((format!("the triage call failed: {}", error.code()), None)),
+                Ok(Ok(output)) => match triage::read(&output) {
+                    Ok(difficulty) => Ok((difficulty, output)),
+                    Err(why) => Err((why, Some(output))),
+                },
+            },
+        };
+        match outcome {
+            Ok((difficulty, output)) => {
+                tracing::info!(model = %model.id, difficulty = difficulty.label(), "triage");
+                self.ledger.record_triage(model, Ok(difficulty), output.usage());
+                self.position = self.plan.position_for(difficulty);
+            }
+            Err((why, output)) => {
+                tracing::info!(model = %model.id, reason = %why, "triage gave no difficulty");
+                self.ledger.record_triage(model, Err(why), output.as_ref().and_then(ConverseOutput::usage));
+            }
         }
     }
 
-    /// One answer: `build` makes the request for a model; `expect` checks answers under `cascade`.
-    pub async fn complete(
+    /// One whole answer to `conversation`; `expect` checks answers under `cascade`. The answer
+    /// comes without the escalation marker.
+    pub async fn answer(
         &mut self,
-        build: impl Fn(&'c AllowedModel) -> Result<ModelRequest, ApiError>,
+        conversation: &Conversation,
         expect: &Expectations,
     ) -> Result<(ConverseOutput, &'c AllowedModel), ApiError> {
-        let mut last_fault = None;
+        let mut misses = Misses::default();
         while self.position < self.plan.ladder.len() {
             let may_escalate = self.plan.policy == Policy::Cascade && self.position + 1 < self.plan.ladder.len();
             let mut escalated = false;
             for model in self.candidates() {
-                let mut request = build(model)?;
-                if may_escalate {
-                    ask_for_signal(&mut request);
-                }
-                let started = Instant::now();
-                let result = timeout_at(self.deadline, self.bedrock.complete(request)).await;
-                self.bedrock_time += started.elapsed();
-                let output = match result {
+                let Some(request) = self.request_for(conversation, model, may_escalate, &mut misses) else { continue };
+                let output = match self.call(request).await {
                     Err(_) => return Err(self.out_of_time()),
-                    Ok(Err(error)) if is_fault(&error) => {
-                        self.ledger.record(model, Outcome::Failed, Some(fault_reason(&error)), None);
-                        last_fault = Some(error);
-                        continue;
-                    }
                     Ok(Err(error)) => {
                         self.ledger.record(model, Outcome::Failed, Some(fault_reason(&error)), None);
-                        return Err(error);
+                        if !is_fault(&error) {
+                            return Err(error);
+                        }
+                        misses.fault = Some(error);
+                        continue;
                     }
                     Ok(Ok(output)) => output,
                 };
@@ -113,39 +142,35 @@ impl<'c> Router<'c> {
                     break;
                 }
                 self.ledger.record(model, Outcome::Answered, None, output.usage());
-                return Ok((output, model));
+                return Ok((without_marker(output), model));
             }
             if !escalated && !self.plan.climbs_on_faults() {
                 break;
             }
             self.position += 1;
         }
-        Err(last_fault.unwrap_or_else(|| ApiError::Internal("no model was asked".into())))
+        Err(misses.into_error())
     }
 
     /// A started stream: the same order and fallbacks, faults only (tokens already sent cannot
-    /// be taken back, so nothing is checked). The answering attempt is recorded by whoever reads
-    /// the stream to its end ([`Ledger::record_answered`]).
-    pub async fn open_stream(
-        &mut self,
-        build: impl Fn(&'c AllowedModel) -> Result<ModelRequest, ApiError>,
-    ) -> Result<(Started, &'c AllowedModel), ApiError> {
-        let mut last_fault = None;
+    /// be taken back, so nothing is checked and no escalation is asked for). The answering
+    /// attempt is recorded by whoever reads the stream to its end ([`Ledger::record_answered`]).
+    pub async fn open_stream(&mut self, conversation: &Conversation) -> Result<(Started, &'c AllowedModel), ApiError> {
+        let mut misses = Misses::default();
         while self.position < self.plan.ladder.len() {
             for model in self.candidates() {
-                let request = build(model)?;
-                let open = async {
-                    if request.tool_config.is_some() && !model.capabilities.streaming_tools {
+                let Some(request) = self.request_for(conversation, model, false, &mut misses) else { continue };
+                let whole = request.tool_config.is_some() && !model.capabilities.streaming_tools;
+                let bedrock = self.bedrock;
+                let open = async move {
+                    if whole {
                         tracing::info!(model = %model.id, "model cannot stream tool use; answering from one call as SSE");
-                        fallback::start(self.bedrock, request).await
+                        started::open_as_one_answer(bedrock, request).await
                     } else {
-                        stream::open(self.bedrock, request).await
+                        started::open(bedrock, request).await
                     }
                 };
-                let started = Instant::now();
-                let result = timeout_at(self.deadline, open).await;
-                self.bedrock_time += started.elapsed();
-                match result {
+                match self.timed(open).await {
                     Err(_) => return Err(self.out_of_time()),
                     Ok(Ok(stream)) => return Ok((stream, model)),
                     Ok(Err(error)) => {
@@ -153,7 +178,7 @@ impl<'c> Router<'c> {
                         if !is_fault(&error) {
                             return Err(error);
                         }
-                        last_fault = Some(error);
+                        misses.fault = Some(error);
                     }
                 }
             }
@@ -162,13 +187,58 @@ impl<'c> Router<'c> {
             }
             self.position += 1;
         }
-        Err(last_fault.unwrap_or_else(|| ApiError::Internal("no model was asked".into())))
+        Err(misses.into_error())
     }
 
-    /// The current tier's model, then its fallbacks that can serve the request.
+    /// The request `model` is called with, with the escalation note when the model may
+    /// escalate; `None` (recorded as skipped) when the model cannot take the request.
+    fn request_for(
+        &mut self,
+        conversation: &Conversation,
+        model: &AllowedModel,
+        escalate: bool,
+        misses: &mut Misses,
+    ) -> Option<ModelRequest> {
+        match conversation.finish(model) {
+            Ok(mut request) => {
+                if escalate {
+                    ask_for_signal(&mut request);
+                }
+                Some(request)
+            }
+            Err(why) => {
+                tracing::info!(model = %model.id, reason = %why, "model skipped: it cannot take this request");
+                self.ledger.record_skipped(model, why.to_string());
+                misses.unfit = Some(why);
+                None
+            }
+        }
+    }
+
+    /// One whole answer from Bedrock, bounded by the deadline (`Err` when it passed).
+    async fn call(
+        &mut self,
+        request: ModelRequest,
+    ) -> Result<Result<ConverseOutput, ApiError>, tokio::time::error::Elapsed> {
+        let bedrock = self.bedrock;
+        self.timed(bedrock.answer(request)).await
+    }
+
+    /// Runs a Bedrock call within the deadline, counting the time spent.
+    async fn timed<T>(
+        &mut self,
+        work: impl Future<Output = Result<T, ApiError>>,
+    ) -> Result<Result<T, ApiError>, tokio::time::error::Elapsed> {
+        let started = Instant::now();
+        let result = timeout_at(self.deadline, work).await;
+        self.bedrock_time += started.elapsed();
+        result
+    }
+
+    /// The current tier's model, then its fallbacks.
     fn candidates(&self) -> Vec<&'c AllowedModel> {
         let tier = self.plan.ladder[self.position];
-        std::iter::once(tier).chain(self.config.fallbacks(tier).filter(|m| self.plan.needs.served_by(m))).collect()
+        std::iter::once(tier).chain(self.config.fallbacks(tier)).collect()
     }
 
     fn out_of_time(&self) -> ApiError {
@@ -201,4 +271,35 @@ fn ask_for_signal(request: &mut ModelRequest) {
     if let Ok(message) = Message::builder().role(ConversationRole::User).set_content(Some(content)).build() {
         *last = message;
     }
+}
+
+/// The answer without the escalation marker: a model may add it and still answer, and the
+/// caller never asked for it. The one place it is taken out.
+fn without_marker(output: ConverseOutput) -> ConverseOutput {
+    let Some(Output::Message(message)) = output.output() else { return output };
+    let marked = |b: &ContentBlock| matches!(b, ContentBlock::Text(t) if t.contains(ESCALATION_MARKER));
+    if !message.content().iter().any(marked) {
+        return output;
+    }
+    let content = message
+        .content()
+        .iter()
+        .map(|b| match b {
+            ContentBlock::Text(t) if t.contains(ESCALATION_MARKER) => ContentBlock::Text(strip_marker(t)),
+            other => other.clone(),
+        })
+        .collect();
+    let Ok(message) = Message::builder().role(message.role().clone()).set_content(Some(content)).build() else {
+        return output;
+    };
+    ConverseOutput::builder()
+        .output(Output::Message(message))
+        .stop_reason(output.stop_reason().clone())
+        .set_usage(output.usage().cloned())
+        .set_metrics(output.metrics().cloned())
+        .set_trace(output.trace().cloned())
+        .set_additional_model_response_fields(output.additional_model_response_fields().cloned())
+        .set_performance_config(output.performance_config().cloned())
+        .build()
+        .unwrap_or(output)
 }

@@ -1,37 +1,40 @@
 //! The `rules` policy: the static choice, for deployments that want zero extra calls. Among the
-//! routing tiers that can do what the request needs, the smallest model, or the largest one for
-//! long prompts and tool use, where a small model's savings cost too much quality.
+//! routing tiers that can take the request, the smallest model, or the largest one for long
+//! prompts and tool use, where a small model's savings cost too much quality.
 
 use super::needs::Needs;
 use crate::catalog::Tier;
 use crate::config::{AllowedModel, Config};
-use crate::error::ApiError;
 
-pub fn choose<'c>(config: &'c Config, needs: &Needs) -> Result<&'c AllowedModel, ApiError> {
-    let tier = |m: &AllowedModel| m.catalog.map_or(Tier::Medium, |c| c.tier);
+/// Chooses among `capable` (the tiers that can take the request, cheapest first, never empty).
+pub fn choose<'c>(config: &Config, capable: &[&'c AllowedModel], needs: &Needs) -> &'c AllowedModel {
+    let tier = |m: &&AllowedModel| m.catalog.map_or(Tier::Medium, |c| c.tier);
     // Ties go to the model listed first (`max_by_key` keeps the last maximum, hence `rev`).
-    let candidates = config.tiers().filter(|m| needs.served_by(m));
     let chosen = if needs.tools || needs.chars >= config.auto_large_from_chars {
-        candidates.rev().max_by_key(|m| tier(m))
+        capable.iter().rev().max_by_key(|m| tier(m))
     } else {
-        candidates.min_by_key(|m| tier(m))
+        capable.iter().min_by_key(|m| tier(m))
     };
-    chosen.ok_or_else(|| {
-        ApiError::unsupported("model", "`auto` found no allowed model that supports everything this request uses (tools, images, system prompt, JSON schema)")
-    })
+    chosen.copied().unwrap_or(capable[0])
 }
 
 #[cfg(test)]
 mod tests {
-    use super::*;
-
     use crate::api::request::ChatRequest;
+    use crate::config::Config;
+    use crate::config::routing::RouteKind;
+    use crate::convert::Conversation;
+    use crate::error::ApiError;
+    use crate::model_choice::Plan;
 
     fn config() -> Config {
-        Config::load(&crate::config::Env::from_pairs([(
-            "BEDROCK_MODEL_IDS",
-            "mistral.mistral-7b-instruct-v0:2,mistral.mistral-small-2402-v1:0,mistral.mistral-large-2407-v1:0",
-        )]))
+        Config::load(&crate::config::Env::from_pairs([
+            (
+                "BEDROCK_MODEL_IDS",
+                "mistral.mistral-7b-instruct-v0:2,mistral.mistral-small-2402-v1:0,mistral.mistral-large-2407-v1:0",
+            ),
+            ("ROUTING_POLICY", "rules"),
+        ]))
         .unwrap()
     }
 
@@ -40,7 +43,10 @@ mod tests {
     }
 
     fn pick(c: &Config, request: &ChatRequest) -> Result<String, ApiError> {
-        choose(c, &Needs::of(request)).map(|m| m.id.clone())
+        let conversation = Conversation::from_chat(request, c)?;
+        let plan = Plan::new(c, request, &conversation, RouteKind::Chat)?;
+        assert_eq!(plan.ladder.len(), 1, "rules chooses one model");
+        Ok(plan.first().id.clone())
     }
 
     #[test]

@@ -10,7 +10,8 @@ use super::*;
 use crate::api::routing::Outcome;
 use crate::bedrock::{FakeBedrock, ModelRequest, fake};
 use crate::config::Env;
-use crate::convert::prepare;
+use crate::config::routing::RouteKind;
+use crate::convert::Conversation;
 
 const SMALL: &str = "mistral.ministral-3-3b-instruct";
 const MEDIUM: &str = "mistral.ministral-3-14b-instruct";
@@ -56,12 +57,17 @@ async fn run(
     request: &ChatRequest,
     route: RouteKind,
 ) -> (Result<String, ApiError>, Ledger) {
-    let plan = Plan::new(config, request, route).unwrap();
+    let conversation = Conversation::from_chat(request, config).unwrap();
+    let plan = Plan::new(config, request, &conversation, route).unwrap();
     let expect = if plan.policy == Policy::Cascade { Expectations::of(request) } else { Expectations::default() };
-    let mut router = Router::new(config, bedrock, plan, Instant::now() + Duration::from_secs(5));
+    let mut router = ModelRouter::new(config, bedrock, plan, Instant::now() + Duration::from_secs(5));
     router.triage(request).await;
-    let result = router.complete(|m| Ok(prepare(request, m, config)?.request), &expect).await;
+    let result = router.answer(&conversation, &expect).await;
     (result.map(|(_, m)| m.id.clone()), router.into_ledger())
+}
+
+fn plan<'c>(config: &'c Config, request: &ChatRequest) -> Result<Plan<'c>, ApiError> {
+    Plan::new(config, request, &Conversation::from_chat(request, config)?, RouteKind::Chat)
 }
 
 fn outcomes(ledger: &Ledger) -> Vec<(String, Outcome)> {
@@ -187,12 +193,12 @@ async fn an_escalated_tool_loop_stays_at_the_stronger_tier() {
         Ok(if r.model_id == LARGE { fake::text("Paris.", 1, 1) } else { fake::text(ESCALATION_MARKER, 1, 1) })
     }));
     let chat = request("auto", json!({}));
-    let plan = Plan::new(&config, &chat, RouteKind::Tools).unwrap();
-    let mut router = Router::new(&config, bedrock.as_ref(), plan, Instant::now() + Duration::from_secs(5));
-    let build = |m: &AllowedModel| Ok(prepare(&chat, m, &config)?.request);
+    let conversation = Conversation::from_chat(&chat, &config).unwrap();
+    let plan = Plan::new(&config, &chat, &conversation, RouteKind::Tools).unwrap();
+    let mut router = ModelRouter::new(&config, bedrock.as_ref(), plan, Instant::now() + Duration::from_secs(5));
     let expect = Expectations::of(&chat);
-    assert_eq!(router.complete(build, &expect).await.unwrap().1.id, LARGE);
-    assert_eq!(router.complete(build, &expect).await.unwrap().1.id, LARGE);
+    assert_eq!(router.answer(&conversation, &expect).await.unwrap().1.id, LARGE);
+    assert_eq!(router.answer(&conversation, &expect).await.unwrap().1.id, LARGE);
     assert_eq!(bedrock.requests().len(), 3, "the second step went straight to the tier that answered");
 }
 
@@ -218,11 +224,9 @@ fn default_tiers_go_by_price() {
 #[test]
 fn unknown_routing_policies_are_a_400_naming_the_field() {
     let config = config(&[]);
-    let err =
-        Plan::new(&config, &request("auto", json!({"routing": {"policy": "cheapest"}})), RouteKind::Chat).unwrap_err();
+    let err = plan(&config, &request("auto", json!({"routing": {"policy": "cheapest"}}))).unwrap_err();
     assert_eq!(err.param(), Some("routing.policy"));
-    let err = Plan::new(&config, &request("ministral-3b", json!({"routing": {"policy": "triage"}})), RouteKind::Chat)
-        .unwrap_err();
+    let err = plan(&config, &request("ministral-3b", json!({"routing": {"policy": "triage"}}))).unwrap_err();
     assert_eq!(err.param(), Some("routing.policy"));
 }
 

@@ -1,89 +1,60 @@
-//! The `triage` call: the cheapest tier with structured output reads the conversation (its
-//! latest [`TRIAGE_MAX_CHARS`] characters) and says how hard it is, in a few tokens. Whatever goes
-//! wrong (a fault, a timeout, an answer that is not the schema's JSON) is recorded and yields
-//! `None`, never an error: the request then starts at the cheapest tier, as `cascade` would.
+//! The `triage` call: the cheapest tier that can answer in structured output reads the
+//! conversation (its latest [`TRIAGE_MAX_CHARS`] characters) and says how hard it is, in a few
+//! tokens. The call is a conversation like any other, finished for the triage model by the same
+//! request builder (so a model configured for its native body gets its native body), and made
+//! by the router. Whatever goes wrong (a fault, a timeout, an answer that is not the schema's
+//! JSON) is recorded and yields no difficulty, never an error: the request then starts at the
+//! cheapest tier, as `cascade` would.
 
-use aws_sdk_bedrockruntime::types::{
-    ContentBlock, ConversationRole, InferenceConfiguration, JsonSchemaDefinition, Message, OutputConfig, OutputFormat,
-    OutputFormatStructure, OutputFormatType,
-};
-use tokio::time::{Instant, timeout_at};
+use aws_sdk_bedrockruntime::operation::converse::ConverseOutput;
+use aws_sdk_bedrockruntime::types::{ContentBlock, ConversationRole, InferenceConfiguration, Message};
 
-use super::ledger::Ledger;
 use super::protocol::{
     Difficulty, TRIAGE_INSTRUCTION, TRIAGE_MAX_CHARS, TRIAGE_SCHEMA_NAME, read_triage, triage_schema,
 };
-use crate::api::request::{ChatMessage, ChatRequest, Content, ContentPart};
-use crate::bedrock::{Bedrock, ModelRequest};
+use crate::api::request::{ChatMessage, ChatRequest, Content, ContentPart, JsonSchemaFormat, ResponseFormat};
 use crate::config::{AllowedModel, Config};
+use crate::convert::Conversation;
+use crate::error::ApiError;
 
 /// The most tokens a triage answer needs (`{"difficulty": "medium"}`).
 const TRIAGE_MAX_TOKENS: i32 = 24;
 
-/// The model that triages: the cheapest tier with native structured output.
-pub fn triage_model(config: &Config) -> Option<&AllowedModel> {
-    config.tiers().find(|m| m.capabilities.json_schema)
-}
-
-/// Asks `model` how hard `request` is; records the call in `ledger`.
-pub async fn classify(
-    bedrock: &dyn Bedrock,
-    model: &AllowedModel,
-    request: &ChatRequest,
-    ledger: &mut Ledger,
-    deadline: Instant,
-) -> Option<Difficulty> {
-    let call = match triage_request(model, request) {
-        Ok(call) => call,
-        Err(why) => {
-            ledger.record_triage(model, Err(why), None);
-            return None;
-        }
-    };
-    match timeout_at(deadline, bedrock.complete(call)).await {
-        Err(_) => {
-            ledger.record_triage(model, Err("the triage call ran out of time".into()), None);
-            None
-        }
-        Ok(Err(error)) => {
-            ledger.record_triage(model, Err(format!("the triage call failed: {}", error.code())), None);
-            None
-        }
-        Ok(Ok(output)) => {
-            let text: String = output
-                .output()
-                .and_then(|o| o.as_message().ok())
-                .map(|m| m.content().iter().filter_map(|b| b.as_text().ok()).map(String::as_str).collect())
-                .unwrap_or_default();
-            let difficulty = read_triage(&text).ok_or_else(|| "the triage answer is not the schema's JSON".to_owned());
-            tracing::info!(model = %model.id, difficulty = ?difficulty.as_ref().ok(), "triage");
-            ledger.record_triage(model, difficulty.clone(), output.usage());
-            difficulty.ok()
-        }
-    }
-}
-
-fn triage_request(model: &AllowedModel, request: &ChatRequest) -> Result<ModelRequest, String> {
+/// The triage call for `request`.
+pub fn conversation(request: &ChatRequest) -> Result<Conversation, ApiError> {
     let prompt = format!("{TRIAGE_INSTRUCTION}{}", transcript(request, TRIAGE_MAX_CHARS));
     let message = Message::builder()
         .role(ConversationRole::User)
         .content(ContentBlock::Text(prompt))
         .build()
-        .map_err(|e| e.to_string())?;
-    let definition = JsonSchemaDefinition::builder()
-        .name(TRIAGE_SCHEMA_NAME)
-        .schema(triage_schema().to_string())
-        .build()
-        .map_err(|e| e.to_string())?;
-    let format = OutputFormat::builder()
-        .r#type(OutputFormatType::JsonSchema)
-        .structure(OutputFormatStructure::JsonSchema(definition))
-        .build()
-        .map_err(|e| e.to_string())?;
-    let mut call = ModelRequest::new(model.id.clone(), vec![message]);
+        .map_err(|e| ApiError::Internal(format!("could not build the triage call: {e}")))?;
+    let mut call = Conversation::of_messages(vec![message]);
     call.inference = InferenceConfiguration::builder().max_tokens(TRIAGE_MAX_TOKENS).temperature(0.0).build();
-    call.output_config = Some(OutputConfig::builder().text_format(format).build());
+    call.response_format = Some(ResponseFormat::JsonSchema {
+        json_schema: JsonSchemaFormat {
+            name: Some(TRIAGE_SCHEMA_NAME.to_owned()),
+            description: None,
+            schema: Some(triage_schema()),
+            strict: None,
+        },
+    });
     Ok(call)
+}
+
+/// The model that triages: the cheapest tier the triage call can be made for (it needs
+/// structured output).
+pub fn triage_model<'c>(config: &'c Config, call: &Conversation) -> Option<&'c AllowedModel> {
+    config.tiers().find(|m| call.fit(m).is_ok())
+}
+
+/// The difficulty a triage answer names, or why it names none.
+pub fn read(output: &ConverseOutput) -> Result<Difficulty, String> {
+    let text: String = output
+        .output()
+        .and_then(|o| o.as_message().ok())
+        .map(|m| m.content().iter().filter_map(|b| b.as_text().ok()).map(String::as_str).collect())
+        .unwrap_or_default();
+    read_triage(&text).ok_or_else(|| "the triage answer is not the schema's JSON".to_owned())
 }
 
 /// The conversation as `role: text` lines, its latest `limit` characters.

@@ -9,15 +9,15 @@ use crate::error::ApiError;
 use crate::model_choice::RouteKind;
 use crate::state::AppState;
 
-pub async fn complete(State(state): State<AppState>, ChatBody(request): ChatBody) -> Result<Response, ApiError> {
+pub async fn post_chat(State(state): State<AppState>, ChatBody(request): ChatBody) -> Result<Response, ApiError> {
     if request.stream == Some(true) {
         return Err(ApiError::invalid(
             "stream",
             "this endpoint answers with one JSON body; for server-sent events use the streaming base URL (POST /stream/v1/chat/completions), or send stream: false",
         ));
     }
-    let plan = chat::plan(&state.config, &request, RouteKind::Chat)?;
-    let answer = chat::complete(&state.config, state.bedrock.as_ref(), &request, plan).await?;
+    let planned = chat::plan(&state.config, &request, RouteKind::Chat)?;
+    let answer = chat::answer(&state.config, state.bedrock.as_ref(), &request, planned).await?;
     let tool_calls = answer.completion.choices[0].message.tool_calls.as_ref().map_or(0, Vec::len);
     Ok(super::answered(answer.completion, answer.bedrock_time, tool_calls))
 }

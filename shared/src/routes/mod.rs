@@ -45,20 +45,20 @@ pub const ROUTES: &[Route] = &[
         method: "POST",
         path: "/v1/chat/completions",
         function: "converse",
-        handler: Handler::App(|m| on(m, chat::complete)),
+        handler: Handler::App(|m| on(m, chat::post_chat)),
     },
     Route { method: "GET", path: "/v1/models", function: "converse", handler: Handler::App(|m| on(m, models::list)) },
     Route {
         method: "POST",
         path: "/stream/v1/chat/completions",
         function: "stream",
-        handler: Handler::App(|m| on(m, stream::complete)),
+        handler: Handler::App(|m| on(m, stream::post_stream_chat)),
     },
     Route {
         method: "POST",
         path: "/tools/v1/chat/completions",
         function: "tools",
-        handler: Handler::Tools(|m| on(m, tools::complete)),
+        handler: Handler::Tools(|m| on(m, tools::post_tools_chat)),
     },
 ];
 

@@ -12,11 +12,15 @@ use axum::extract::State;
 use axum::response::Response;
 use http::HeaderMap;
 
-pub async fn complete(State(state): State<ToolsState>, headers: HeaderMap, body: Body) -> Result<Response, ApiError> {
+pub async fn post_tools_chat(
+    State(state): State<ToolsState>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
     let body = super::read_body(body, state.app.config.max_body_bytes).await?;
     state.toolbox.authenticate(&headers, &body)?;
     let request = ChatRequest::from_slice(&body)?;
-    let answer = tools::complete(&state.app.config, state.app.bedrock.as_ref(), &state.toolbox, request).await?;
+    let answer = tools::run_chat(&state.app.config, state.app.bedrock.as_ref(), &state.toolbox, request).await?;
     let tool_calls = answer.completion.extra.tool_runs.len();
     Ok(super::answered(answer.completion, answer.bedrock_time, tool_calls))
 }

@@ -11,7 +11,6 @@ pub mod builtin;
 pub mod registry;
 pub mod request;
 pub mod runs;
-pub mod schema;
 pub mod settings;
 pub mod ssrf;
 pub mod tool_loop;
@@ -160,7 +159,7 @@ impl Toolbox {
 }
 
 /// The tool-loop use case: check a `/tools/v1` request against the registry, run the loop.
-pub async fn complete(
+pub async fn run_chat(
     config: &Config,
     bedrock: &dyn Bedrock,
     toolbox: &Toolbox,

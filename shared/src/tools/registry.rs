@@ -3,9 +3,9 @@
 use std::sync::Arc;
 
 use super::Tool;
-use super::schema::{ArgumentSchema, SchemaError};
 use crate::api::request::{FunctionDef, ToolDef};
 use crate::convert::request::{MAX_TOOL_NAME, valid_tool_name};
+use crate::schema::{ArgumentSchema, SchemaError};
 
 /// Why a tool cannot be registered.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]

@@ -3,25 +3,26 @@
 //! `tools` may list tool names (`["retrieve_payment_status"]`), full function objects whose
 //! names are in the registry (their descriptions and schemas are replaced by the registry's:
 //! the server runs the tool, so its definition is the one that holds), or be left out for every
-//! enabled tool. The rest is the ordinary chat request, validated by [`crate::convert::prepare`]
-//! for the first model the plan asks.
+//! enabled tool. The rest is the ordinary chat request, checked once for every model
+//! ([`crate::chat::plan`]); each step's request is made for the model that is called.
 
 use super::Toolbox;
 use super::registry::Entry;
 use crate::api::request::{ChatMessage, ChatRequest, ToolSpec};
-use crate::bedrock::ModelRequest;
+use crate::chat;
 use crate::config::Config;
-use crate::convert;
+use crate::config::routing::RouteKind;
+use crate::convert::Conversation;
 use crate::error::ApiError;
-use crate::model_choice::{self, Plan, RouteKind};
+use crate::model_choice::{self, Plan};
 
 /// A validated tool-loop request.
 #[derive(Debug)]
 pub struct ToolsCall<'c, 't> {
     /// Which models may answer each step.
     pub plan: Plan<'c>,
-    /// The first model call; the loop appends the turns that follow.
-    pub request: ModelRequest,
+    /// The conversation, checked for every model; the loop appends the turns that follow.
+    pub conversation: Conversation,
     /// The registry tools this request allows the model to call.
     pub tools: Vec<&'t Entry>,
     /// The caller's request, for triage and the routing checks.
@@ -55,9 +56,8 @@ pub fn prepare<'c, 't>(
             "the last message must be a user or tool message: the tool loop adds the assistant's turns itself",
         ));
     }
-    let plan = Plan::new(config, &request, RouteKind::Tools)?;
-    let first = convert::prepare(&request, plan.first(), config)?.request;
-    Ok(ToolsCall { plan, request: first, tools, chat: request })
+    let chat::Planned { conversation, plan } = chat::plan(config, &request, RouteKind::Tools)?;
+    Ok(ToolsCall { plan, conversation, tools, chat: request })
 }
 
 /// The registry entries `tools` names (every entry when absent), in request order.
@@ -120,7 +120,7 @@ mod tests {
         let user = json!([{"role": "user", "content": "status of T1001?"}]);
         let all = parse(&config, &toolbox, body(json!({"model": "mistral-large", "messages": user}))).unwrap();
         assert_eq!(names(&all), ["retrieve_payment_status", "retrieve_payment_date"]);
-        assert_eq!(all.request.tool_config.as_ref().unwrap().tools().len(), 2);
+        assert_eq!(all.conversation.finish(all.plan.first()).unwrap().tool_config.unwrap().tools().len(), 2);
 
         let named = parse(
             &config,
@@ -167,6 +167,6 @@ mod tests {
         // Without tools, the default model is kept.
         let plain = parse(&config, &toolbox, body(json!({"messages": user, "tools": []}))).unwrap();
         assert_eq!(plain.plan.first().id, "mistral.mistral-7b-instruct-v0:2");
-        assert!(plain.request.tool_config.is_none());
+        assert!(plain.conversation.finish(plain.plan.first()).unwrap().tool_config.is_none());
     }
 }

@@ -11,8 +11,8 @@ use std::time::Duration;
 
 use aws_sdk_bedrockruntime::operation::converse::ConverseOutput;
 use aws_sdk_bedrockruntime::types::{
-    AutoToolChoice, ContentBlock, ConversationRole, Message, StopReason, ToolChoice, ToolConfiguration,
-    ToolResultBlock, ToolResultContentBlock, ToolResultStatus, ToolUseBlock,
+    ContentBlock, ConversationRole, Message, StopReason, ToolResultBlock, ToolResultContentBlock, ToolResultStatus,
+    ToolUseBlock,
 };
 use futures_util::future::join_all;
 use serde_json::Value;
@@ -23,11 +23,12 @@ use super::request::ToolsCall;
 use super::runs::{Bound, LoopFinish, ToolRun, ToolStatus, ToolsCompletion, ToolsExtras};
 use super::{Invocation, ToolError, Toolbox};
 use crate::bedrock::Bedrock;
-use crate::config::{AllowedModel, Config};
+use crate::config::Config;
+use crate::config::routing::Policy;
 use crate::convert::document::{to_document, to_json};
 use crate::convert::response::{Envelope, message_from_converse};
 use crate::error::ApiError;
-use crate::model_choice::{Expectations, Policy, Router};
+use crate::model_choice::{Expectations, ModelRouter};
 
 /// The loop's answer and the time it spent waiting on Bedrock.
 pub struct ToolsAnswer {
@@ -35,8 +36,9 @@ pub struct ToolsAnswer {
     pub bedrock_time: Duration,
 }
 
-/// Runs the loop for a prepared request; every model call goes through the router, so a step
-/// may escalate (and the later steps then stay at the stronger tier) or fall back.
+/// Runs the loop for a checked request; every model call goes through the router, which makes
+/// each step's request for the model it calls, so a step may escalate (and the later steps then
+/// stay at the stronger tier) or fall back.
 pub async fn run(
     config: &Config,
     bedrock: &dyn Bedrock,
@@ -45,19 +47,21 @@ pub async fn run(
 ) -> Result<ToolsAnswer, ApiError> {
     let started = Instant::now();
     let deadline = started + toolbox.settings.deadline;
-    let ToolsCall { plan, request: mut converse, tools, chat } = call;
+    let ToolsCall { plan, mut conversation, tools, chat } = call;
     let expect = match plan.policy {
-        Policy::Cascade => Expectations::of(&chat).with_registry(&tools),
+        Policy::Cascade => {
+            Expectations::of(&chat).with_tools(tools.iter().map(|e| (e.name().to_owned(), Some(e.schema.clone()))))
+        }
         _ => Expectations::default(),
     };
     let mut envelope = Envelope::new(&plan.first().id);
-    let mut router = Router::new(config, bedrock, plan, deadline);
+    let mut router = ModelRouter::new(config, bedrock, plan, deadline);
     router.triage(&chat).await;
     let mut runs: Vec<ToolRun> = Vec::new();
     let mut last: Option<ConverseOutput> = None;
     let mut steps = 0u32;
 
-    let stopped = |router: Router<'_>,
+    let stopped = |router: ModelRouter<'_>,
                    envelope: Envelope,
                    last: Option<ConverseOutput>,
                    bound: Bound,
@@ -86,12 +90,7 @@ pub async fn run(
             return stopped(router, envelope, last, Bound::Deadline, steps, runs);
         }
         steps += 1;
-        let retarget = |model: &AllowedModel| {
-            let mut request = converse.clone();
-            request.model_id = model.id.clone();
-            Ok(request)
-        };
-        let (output, model) = match router.complete(retarget, &expect).await {
+        let (output, model) = match router.answer(&conversation, &expect).await {
             Ok(answered) => answered,
             Err(_) if Instant::now() >= deadline => {
                 return stopped(router, envelope, last, Bound::Deadline, steps, runs);
@@ -132,13 +131,12 @@ pub async fn run(
         let assistant = output.output().and_then(|o| o.as_message().ok()).ok_or_else(|| {
             ApiError::Upstream("Bedrock asked for tools without an assistant message. Retry the request.".into())
         })?;
-        converse.messages.push(without_reasoning(assistant)?);
-        converse.messages.push(
+        conversation.messages.push(without_reasoning(assistant)?);
+        conversation.messages.push(
             Message::builder().role(ConversationRole::User).set_content(Some(results)).build().map_err(internal)?,
         );
-        // A forced tool choice (`any`, a named tool) applies to the first turn only; kept, it
-        // would make the model call tools forever.
-        converse.tool_config = converse.tool_config.take().map(relax_tool_choice).transpose()?;
+        conversation.has_tool_blocks = true;
+        conversation.relax_tool_choice();
         last = Some(output);
     }
 }
@@ -239,19 +237,8 @@ async fn execute(context: &Context<'_>, name: &str, call_id: &str, arguments: &V
     Ok(value)
 }
 
-fn relax_tool_choice(config: ToolConfiguration) -> Result<ToolConfiguration, ApiError> {
-    if matches!(config.tool_choice(), None | Some(ToolChoice::Auto(_))) {
-        return Ok(config);
-    }
-    ToolConfiguration::builder()
-        .set_tools(Some(config.tools().to_vec()))
-        .tool_choice(ToolChoice::Auto(AutoToolChoice::builder().build()))
-        .build()
-        .map_err(internal)
-}
-
 fn answer(
-    router: Router<'_>,
+    router: ModelRouter<'_>,
     envelope: Envelope,
     output: &ConverseOutput,
     finish: LoopFinish,

@@ -11,14 +11,18 @@ use serde_json::{Value, json};
 
 use super::internal;
 use crate::api::request::{ChatMessage, Content, ContentPart};
-use crate::config::{AllowedModel, Config};
+use crate::config::Config;
 use crate::convert::document::to_document;
 use crate::error::ApiError;
 
-pub(super) struct Conversation {
+pub(super) struct Turns {
     pub system: Vec<SystemContentBlock>,
     pub messages: Vec<Message>,
     pub has_tool_blocks: bool,
+    /// Where the first system message is, when there is one (the models that take none say so).
+    pub system_at: Option<String>,
+    /// Where the first image is, when there is one.
+    pub image_at: Option<String>,
 }
 
 /// Tool calls of the last assistant message that no `tool` message has answered yet.
@@ -27,11 +31,7 @@ struct OpenCalls {
     calls: Vec<(String, String)>,
 }
 
-pub(super) fn conversation(
-    messages: &[ChatMessage],
-    model: &AllowedModel,
-    config: &Config,
-) -> Result<Conversation, ApiError> {
+pub(super) fn turns(messages: &[ChatMessage], config: &Config) -> Result<Turns, ApiError> {
     if messages.is_empty() {
         return Err(ApiError::invalid("messages", "must hold at least one message"));
     }
@@ -45,6 +45,8 @@ pub(super) fn conversation(
     let mut turns: Vec<(ConversationRole, Vec<ContentBlock>)> = Vec::new();
     let mut open = OpenCalls { calls: Vec::new() };
     let mut has_tool_blocks = false;
+    let mut system_at = None;
+    let mut image_at = None;
 
     for (i, message) in messages.iter().enumerate() {
         let at = format!("messages[{i}]");
@@ -53,19 +55,11 @@ pub(super) fn conversation(
         }
         match message {
             ChatMessage::System { content } => {
-                if !model.capabilities.system_prompt {
-                    return Err(ApiError::unsupported(
-                        format!("{at}.role"),
-                        format!(
-                            "{} does not accept system prompts on Bedrock; put the instructions in the first user message or choose another model",
-                            model.id
-                        ),
-                    ));
-                }
+                system_at.get_or_insert_with(|| format!("{at}.role"));
                 system.push(SystemContentBlock::Text(plain_text(content, &at)?));
             }
             ChatMessage::User { content } => {
-                let blocks = user_blocks(content, &at, model)?;
+                let blocks = user_blocks(content, &at, &mut image_at)?;
                 push_turn(&mut turns, ConversationRole::User, blocks);
             }
             ChatMessage::Assistant { content, tool_calls, prefix } => {
@@ -143,7 +137,7 @@ pub(super) fn conversation(
         .into_iter()
         .map(|(role, content)| Message::builder().role(role).set_content(Some(content)).build().map_err(internal))
         .collect::<Result<_, _>>()?;
-    Ok(Conversation { system, messages, has_tool_blocks })
+    Ok(Turns { system, messages, has_tool_blocks, system_at, image_at })
 }
 
 impl OpenCalls {
@@ -214,7 +208,7 @@ fn plain_text(content: &Content, at: &str) -> Result<String, ApiError> {
     Ok(text)
 }
 
-fn user_blocks(content: &Content, at: &str, model: &AllowedModel) -> Result<Vec<ContentBlock>, ApiError> {
+fn user_blocks(content: &Content, at: &str, image_at: &mut Option<String>) -> Result<Vec<ContentBlock>, ApiError> {
     let parts: Vec<(usize, &ContentPart)> = match content {
         Content::Text(text) if text.trim().is_empty() => {
             return Err(ApiError::invalid(format!("{at}.content"), "must not be empty"));
@@ -229,15 +223,7 @@ fn user_blocks(content: &Content, at: &str, model: &AllowedModel) -> Result<Vec<
             ContentPart::Text { text } => blocks.push(ContentBlock::Text(text.clone())),
             ContentPart::ImageUrl { image_url } => {
                 let where_ = format!("{at}.content[{j}]");
-                if !model.capabilities.images {
-                    return Err(ApiError::unsupported(
-                        where_,
-                        format!(
-                            "{} does not accept images on Bedrock; use a vision model such as Pixtral Large",
-                            model.id
-                        ),
-                    ));
-                }
+                image_at.get_or_insert_with(|| where_.clone());
                 blocks.push(ContentBlock::Image(image_block(image_url.url(), &where_)?));
             }
         }

@@ -1,33 +1,46 @@
 //! `response_format` → Converse structured output (`outputConfig.textFormat`), or the JSON
-//! instruction for models without it.
+//! instruction for models without it, decided per model.
 
 use aws_sdk_bedrockruntime::types::{
-    JsonSchemaDefinition, OutputConfig, OutputFormat, OutputFormatStructure, OutputFormatType, SystemContentBlock,
+    JsonSchemaDefinition, OutputConfig, OutputFormat, OutputFormatStructure, OutputFormatType,
 };
 use serde_json::{Value, json};
 
-use super::{JSON_OBJECT_INSTRUCTION, internal};
+use super::internal;
 use crate::api::request::ResponseFormat;
 use crate::config::AllowedModel;
 use crate::error::ApiError;
 
-/// The output configuration for `format`; may add the JSON instruction to `system`.
-pub(super) fn output_config(
-    format: Option<&ResponseFormat>,
-    model: &AllowedModel,
-    system: &mut Vec<SystemContentBlock>,
-) -> Result<Option<OutputConfig>, ApiError> {
-    let config = match format {
-        None | Some(ResponseFormat::Text) => None,
+/// How one model is asked for the requested format.
+#[derive(Debug, Clone)]
+pub(super) enum Output {
+    /// Plain text: nothing to ask.
+    Plain,
+    /// Native structured output.
+    Native(OutputConfig),
+    /// No native JSON mode: the JSON instruction joins the system prompt (documented in README
+    /// as best effort, rather than pretending to enforce it).
+    Instruction,
+}
+
+/// Refuses what no model could honour: a `json_schema` format without a schema object.
+pub(super) fn check(format: Option<&ResponseFormat>) -> Result<(), ApiError> {
+    if let Some(ResponseFormat::JsonSchema { json_schema }) = format
+        && !json_schema.schema.as_ref().is_some_and(Value::is_object)
+    {
+        return Err(ApiError::invalid("response_format.json_schema.schema", "a JSON schema object is required"));
+    }
+    Ok(())
+}
+
+/// How `model` is asked for `format`, or why it cannot be.
+pub(super) fn output_for(format: Option<&ResponseFormat>, model: &AllowedModel) -> Result<Output, ApiError> {
+    let output = match format {
+        None | Some(ResponseFormat::Text) => Output::Plain,
         Some(ResponseFormat::JsonObject) if model.capabilities.json_schema => {
-            Some(json_schema_output("json_object", None, &json!({"type": "object"}))?)
+            Output::Native(json_schema_output("json_object", None, &json!({"type": "object"}))?)
         }
-        Some(ResponseFormat::JsonObject) if model.capabilities.system_prompt => {
-            // No native JSON mode on this model: ask for it in the system prompt (documented as
-            // best effort in README), rather than pretending to enforce it.
-            system.push(SystemContentBlock::Text(JSON_OBJECT_INSTRUCTION.into()));
-            None
-        }
+        Some(ResponseFormat::JsonObject) if model.capabilities.system_prompt => Output::Instruction,
         Some(ResponseFormat::JsonObject) => {
             return Err(ApiError::unsupported(
                 "response_format",
@@ -54,10 +67,10 @@ pub(super) fn output_config(
                 ));
             }
             let name = json_schema.name.as_deref().unwrap_or("response");
-            Some(json_schema_output(name, json_schema.description.clone(), schema)?)
+            Output::Native(json_schema_output(name, json_schema.description.clone(), schema)?)
         }
     };
-    Ok(config)
+    Ok(output)
 }
 
 pub(super) fn json_schema_output(

@@ -53,8 +53,8 @@ pub(super) fn refuse_unsupported_fields(req: &ChatRequest) -> Result<(), ApiErro
 
 /// Bedrock takes no reasoning budget for Mistral's models: Magistral reasons on its own, the
 /// others do not reason at all. Either way the field is refused, not silently dropped.
-pub(super) fn refuse_reasoning_budget(req: &ChatRequest, model: &AllowedModel) -> Result<(), ApiError> {
-    if req.reasoning_effort.as_ref().is_none_or(serde_json::Value::is_null) {
+pub(super) fn refuse_reasoning_budget(asked: bool, model: &AllowedModel) -> Result<(), ApiError> {
+    if !asked {
         return Ok(());
     }
     let why = if model.capabilities.reasoning {
@@ -68,11 +68,12 @@ pub(super) fn refuse_reasoning_budget(req: &ChatRequest, model: &AllowedModel) -
     Err(ApiError::unsupported("reasoning_effort", why))
 }
 
-pub(super) fn inference_config(
-    req: &ChatRequest,
-    model: &AllowedModel,
-    config: &Config,
-) -> Result<InferenceConfiguration, ApiError> {
+/// True when the caller asked for a reasoning budget.
+pub(super) fn asks_reasoning_budget(req: &ChatRequest) -> bool {
+    req.reasoning_effort.as_ref().is_some_and(|v| !v.is_null())
+}
+
+pub(super) fn inference_config(req: &ChatRequest, config: &Config) -> Result<InferenceConfiguration, ApiError> {
     let mut inference = InferenceConfiguration::builder();
     if let Some(t) = req.temperature {
         if !(0.0..=1.0).contains(&t) {
@@ -110,16 +111,21 @@ pub(super) fn inference_config(
         if stop.iter().any(String::is_empty) {
             return Err(ApiError::invalid("stop", "stop sequences must not be empty"));
         }
-        if model.native == Some(NativeBody::Chat) && !stop.is_empty() {
-            return Err(ApiError::unsupported(
-                "stop",
-                format!(
-                    "{} is called through Mistral's native chat body (BEDROCK_INVOKE_MODELS), which takes no stop sequences on Bedrock; remove them, or call the model through Converse",
-                    model.id
-                ),
-            ));
-        }
         inference = inference.set_stop_sequences((!stop.is_empty()).then_some(stop));
     }
     Ok(inference.build())
+}
+
+/// Mistral's native chat body takes no stop sequences on Bedrock.
+pub(super) fn refuse_stop_sequences(inference: &InferenceConfiguration, model: &AllowedModel) -> Result<(), ApiError> {
+    if model.native == Some(NativeBody::Chat) && !inference.stop_sequences().is_empty() {
+        return Err(ApiError::unsupported(
+            "stop",
+            format!(
+                "{} is called through Mistral's native chat body (BEDROCK_INVOKE_MODELS), which takes no stop sequences on Bedrock; remove them, or call the model through Converse",
+                model.id
+            ),
+        ));
+    }
+    Ok(())
 }

@@ -1,4 +1,6 @@
-//! `tools` and `tool_choice` → `toolConfig`.
+//! `tools` and `tool_choice` → `toolConfig`, in two steps: the tool specs and the caller's choice
+//! are checked once, whatever model answers ([`tool_set`]); what a model's operation can say of
+//! them is decided per model ([`ToolMode::for_model`]) and built into its `toolConfig`.
 
 use std::collections::HashSet;
 
@@ -18,18 +20,82 @@ use crate::error::ApiError;
 /// Bedrock's tool-name rule: `[a-zA-Z0-9_-]{1,64}`.
 pub const MAX_TOOL_NAME: usize = 64;
 
-pub(super) enum ToolPlan {
-    Send(ToolConfiguration),
+/// The caller's tools, checked and converted, and what it asked the model to do with them.
+#[derive(Debug, Clone)]
+pub struct ToolSet {
+    pub specs: Vec<Tool>,
+    pub choice: Choice,
+}
+
+/// `tool_choice`, as far as any model can be told it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Choice {
+    Auto,
+    /// `any` or `required`: some tool must be called.
+    Any,
+    /// This tool must be called.
+    Named(String),
+    /// No tool may be called, though tools are defined.
+    None,
+}
+
+/// What one model's request says about the tools.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum ToolMode {
+    Send,
     /// `tool_choice: "none"` with the tools still defined (the native chat body only).
-    SendNone(ToolConfiguration),
+    SendNone,
     Omit,
 }
 
-pub(super) fn tool_config(
-    tools: Option<&[ToolSpec]>,
-    choice: Option<&ToolChoice>,
-    model: &AllowedModel,
-) -> Result<ToolPlan, ApiError> {
+impl ToolMode {
+    /// What `model` can be sent of `tools`; refuses a model without tool use, and a conversation
+    /// holding tool calls that the model's operation cannot be given the tools for.
+    pub(super) fn for_model(
+        tools: Option<&ToolSet>,
+        has_tool_blocks: bool,
+        model: &AllowedModel,
+    ) -> Result<ToolMode, ApiError> {
+        let native_chat = model.native == Some(NativeBody::Chat);
+        let mode = match tools {
+            None => ToolMode::Omit,
+            Some(set) if set.choice == Choice::None && native_chat => ToolMode::SendNone,
+            Some(set) if set.choice == Choice::None => ToolMode::Omit,
+            Some(_) => ToolMode::Send,
+        };
+        if mode != ToolMode::Omit && !model.capabilities.tools {
+            return Err(ApiError::unsupported(
+                "tools",
+                format!(
+                    "{} does not support tool use on Bedrock; choose a model that does (see GET /v1/models, `function_calling`)",
+                    model.id
+                ),
+            ));
+        }
+        if mode == ToolMode::Omit && has_tool_blocks {
+            return Err(ApiError::invalid(
+                "tools",
+                "the conversation holds tool calls, so Bedrock needs the tool definitions: send `tools` with every request of a tool conversation (and not tool_choice \"none\", which Converse cannot express; Mistral's native API can: BEDROCK_INVOKE_MODELS)",
+            ));
+        }
+        Ok(mode)
+    }
+}
+
+/// The `toolConfig` of a request whose mode is not [`ToolMode::Omit`].
+pub(super) fn tool_configuration(set: &ToolSet) -> Result<ToolConfiguration, ApiError> {
+    let choice = match &set.choice {
+        Choice::Named(name) => {
+            BedrockToolChoice::Tool(SpecificToolChoice::builder().name(name).build().map_err(internal)?)
+        }
+        Choice::Any => BedrockToolChoice::Any(AnyToolChoice::builder().build()),
+        Choice::Auto | Choice::None => BedrockToolChoice::Auto(AutoToolChoice::builder().build()),
+    };
+    ToolConfiguration::builder().set_tools(Some(set.specs.clone())).tool_choice(choice).build().map_err(internal)
+}
+
+/// Checks `tools` and `tool_choice`; `None` when the request defines no tools.
+pub(super) fn tool_set(tools: Option<&[ToolSpec]>, choice: Option<&ToolChoice>) -> Result<Option<ToolSet>, ApiError> {
     let tools = tools.unwrap_or_default();
     let mode = match choice {
         None => None,
@@ -48,22 +114,9 @@ pub(super) fn tool_config(
     };
     if tools.is_empty() {
         return match (choice, mode) {
-            (None, _) | (_, Some("auto" | "none")) => Ok(ToolPlan::Omit),
+            (None, _) | (_, Some("auto" | "none")) => Ok(None),
             _ => Err(ApiError::invalid("tool_choice", "forces a tool call, but no `tools` were given")),
         };
-    }
-    let native_chat = model.native == Some(NativeBody::Chat);
-    if mode == Some("none") && !native_chat {
-        return Ok(ToolPlan::Omit);
-    }
-    if !model.capabilities.tools {
-        return Err(ApiError::unsupported(
-            "tools",
-            format!(
-                "{} does not support tool use on Bedrock; choose a model that does (see GET /v1/models, `function_calling`)",
-                model.id
-            ),
-        ));
     }
 
     let mut names = HashSet::new();
@@ -119,7 +172,7 @@ pub(super) fn tool_config(
         specs.push(Tool::ToolSpec(spec));
     }
 
-    let bedrock_choice = match (choice, mode) {
+    let choice = match (choice, mode) {
         (Some(ToolChoice::Named { function }), _) => {
             if !names.contains(function.name.as_str()) {
                 return Err(ApiError::invalid(
@@ -127,14 +180,13 @@ pub(super) fn tool_config(
                     format!("`{}` is not among `tools`", function.name),
                 ));
             }
-            BedrockToolChoice::Tool(SpecificToolChoice::builder().name(&function.name).build().map_err(internal)?)
+            Choice::Named(function.name.clone())
         }
-        (_, Some("any" | "required")) => BedrockToolChoice::Any(AnyToolChoice::builder().build()),
-        _ => BedrockToolChoice::Auto(AutoToolChoice::builder().build()),
+        (_, Some("any" | "required")) => Choice::Any,
+        (_, Some("none")) => Choice::None,
+        _ => Choice::Auto,
     };
-    let config =
-        ToolConfiguration::builder().set_tools(Some(specs)).tool_choice(bedrock_choice).build().map_err(internal)?;
-    Ok(if mode == Some("none") { ToolPlan::SendNone(config) } else { ToolPlan::Send(config) })
+    Ok(Some(ToolSet { specs, choice }))
 }
 
 pub fn valid_tool_name(name: &str) -> bool {

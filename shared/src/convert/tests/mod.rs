@@ -27,8 +27,8 @@ fn config() -> Config {
 pub(super) fn run(body: Value) -> Result<Prepared, ApiError> {
     let config = config();
     let request = ChatRequest::from_slice(body.to_string().as_bytes())?;
-    let plan = crate::model_choice::Plan::new(&config, &request, crate::model_choice::RouteKind::Chat)?;
-    prepare(&request, plan.first(), &config)
+    let planned = crate::chat::plan(&config, &request, crate::model_choice::RouteKind::Chat)?;
+    prepare(&request, planned.plan.first(), &config)
 }
 
 pub(super) fn ok(body: Value) -> Prepared {

@@ -13,11 +13,11 @@ use aws_sdk_bedrockruntime::types::{
 };
 
 use crate::api::chunk::{ChatChunk, ChunkChoice, Delta, FunctionDelta, ToolCallDelta};
-use crate::api::response::{FinishReason, Usage};
+use crate::api::response::FinishReason;
+use crate::api::usage::Usage;
 use crate::catalog::Price;
 use crate::convert::response::{Envelope, finish_reason, usage_from_tokens};
 use crate::error::ApiError;
-use crate::model_choice::Ledger;
 
 /// Maps the events of one ConverseStream answer to chunks sharing one `id`, `created`, `model`.
 #[derive(Debug)]
@@ -30,9 +30,6 @@ pub struct ChunkMapper {
     finish: Option<FinishReason>,
     usage: Option<Usage>,
     finished: bool,
-    /// The request's routing accounts: the streamed answer is added to them at the end, and the
-    /// last chunk carries their sums and the `routing` report.
-    ledger: Option<Ledger>,
 }
 
 impl ChunkMapper {
@@ -45,19 +42,7 @@ impl ChunkMapper {
             finish: None,
             usage: None,
             finished: false,
-            ledger: None,
         }
-    }
-
-    /// Reports the request's routing in the last chunk.
-    pub fn with_ledger(mut self, ledger: Ledger) -> Self {
-        self.ledger = Some(ledger);
-        self
-    }
-
-    /// The routing accounts, with the streamed answer once it has finished.
-    pub fn ledger(&self) -> Option<&Ledger> {
-        self.ledger.as_ref()
     }
 
     pub fn envelope(&self) -> &Envelope {
@@ -189,16 +174,7 @@ impl ChunkMapper {
         if self.finish.is_none() {
             tracing::warn!("bedrock sent metadata before messageStop; finish_reason defaults to stop");
         }
-        let mut chunk = self.chunk(delta, Some(self.finish.unwrap_or(FinishReason::Stop)), Some(usage));
-        if let Some(ledger) = &mut self.ledger {
-            // A checked (cascade) answer is in the accounts already; a streamed one joins them now.
-            if !ledger.has_answer() {
-                ledger.record_answered(&self.envelope.model, usage);
-            }
-            chunk.usage = Some(ledger.usage());
-            chunk.routing = Some(ledger.report());
-        }
-        chunk
+        self.chunk(delta, Some(self.finish.unwrap_or(FinishReason::Stop)), Some(usage))
     }
 
     fn chunk(&self, delta: Delta, finish_reason: Option<FinishReason>, usage: Option<Usage>) -> ChatChunk {
@@ -214,5 +190,7 @@ impl ChunkMapper {
     }
 }
 
+#[cfg(test)]
+mod replayed;
 #[cfg(test)]
 mod tests;

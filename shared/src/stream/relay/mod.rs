@@ -13,9 +13,11 @@ use futures_util::{Stream, StreamExt};
 use tokio::time::Sleep;
 
 use super::{ChunkMapper, Deadline, Started, sse as frames};
+use crate::api::chunk::ChatChunk;
 use crate::bedrock::EventStream;
 use crate::error::ApiError;
 use crate::metrics::Observation;
+use crate::model_choice::Ledger;
 
 /// How long the rest of a finished stream is read (normally it has already ended) so that its
 /// connection goes back to the pool instead of being closed.
@@ -36,13 +38,16 @@ pub struct StreamMetrics {
 /// The SSE body of a started answer: one frame per chunk, then `[DONE]`; or, if Bedrock fails
 /// or the deadline passes mid-way, one error event, and the body ends.
 pub fn sse(started: Started, mapper: ChunkMapper, deadline: Deadline) -> impl Stream<Item = Result<Bytes, Infallible>> {
-    sse_recorded(started, mapper, deadline, None)
+    sse_recorded(started, mapper, None, deadline, None)
 }
 
-/// The same, writing the request's metrics record when the stream ends.
+/// The same, with the request's routing accounts (the streamed answer joins them at its end, and
+/// the last chunk carries their sums and the `routing` report), writing the request's metrics
+/// record when the stream ends.
 pub fn sse_recorded(
     started: Started,
     mapper: ChunkMapper,
+    ledger: Option<Ledger>,
     deadline: Deadline,
     metrics: Option<StreamMetrics>,
 ) -> impl Stream<Item = Result<Bytes, Infallible>> {
@@ -52,6 +57,7 @@ pub fn sse_recorded(
         timer: Box::pin(tokio::time::sleep_until(deadline.at)),
         deadline,
         mapper,
+        ledger,
         phase: Phase::Streaming,
         frames: 0,
         started: Instant::now(),
@@ -79,6 +85,7 @@ struct Relay {
     timer: Pin<Box<Sleep>>,
     deadline: Deadline,
     mapper: ChunkMapper,
+    ledger: Option<Ledger>,
     phase: Phase,
     frames: usize,
     started: Instant,
@@ -115,10 +122,11 @@ impl Relay {
             };
             match next {
                 Some(Ok(event)) => {
-                    let Some(chunk) = self.mapper.map(&event) else { continue };
+                    let Some(mut chunk) = self.mapper.map(&event) else { continue };
                     self.frames += 1;
                     self.first_frame_at.get_or_insert_with(tokio::time::Instant::now);
                     if self.mapper.is_finished() {
+                        self.account(&mut chunk);
                         self.phase = Phase::Draining;
                         self.log_end("complete");
                         return Some(frames::last_chunk(&chunk));
@@ -129,7 +137,8 @@ impl Relay {
                 None => {
                     self.phase = Phase::Done;
                     return Some(match self.mapper.end() {
-                        Ok(Some(chunk)) => {
+                        Ok(Some(mut chunk)) => {
+                            self.account(&mut chunk);
                             self.frames += 1;
                             self.log_end("complete");
                             frames::last_chunk(&chunk)
@@ -175,12 +184,23 @@ impl Relay {
 }
 
 impl Relay {
+    /// The answer's last chunk carries the request's accounts: the streamed answer joins them
+    /// (a checked cascade answer, replayed, is in them already).
+    fn account(&mut self, chunk: &mut ChatChunk) {
+        let (Some(ledger), Some(usage)) = (&mut self.ledger, self.mapper.usage()) else { return };
+        if !ledger.has_answer() {
+            ledger.record_answered(&self.mapper.envelope().model, usage);
+        }
+        chunk.usage = Some(ledger.usage());
+        chunk.routing = Some(ledger.report());
+    }
+
     /// Writes the request's metrics record: the answer's accounts, time to first token, and the
     /// time spent waiting on Bedrock.
     fn record(&self, status: u16, code: Option<&str>) {
         let Some(metrics) = &self.metrics else { return };
-        let report = self.mapper.ledger().map(|l| l.report());
-        let usage = self.mapper.ledger().map(|l| l.usage()).or(self.mapper.usage()).unwrap_or_default();
+        let report = self.ledger.as_ref().map(Ledger::report);
+        let usage = self.ledger.as_ref().map(Ledger::usage).or(self.mapper.usage()).unwrap_or_default();
         let mut observation = Observation::answered(
             &self.mapper.envelope().model,
             usage,
