@@ -20,7 +20,7 @@ use base64::Engine as _;
 use dev::emulator::Emulator;
 use dev::emulator::frames::{self, Frame};
 use serde_json::{Value, json};
-use shared::convert::document::{to_document, to_json};
+use shared::bedrock::document::{to_document, to_json};
 use tests::sdk::{assistant, client, client_with_attempts, converse_text, text_of, user};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;

@@ -65,7 +65,7 @@ async fn tool_calls_of_a_reasoning_model_follow_its_reasoning() {
             aws_sdk_bedrockruntime::types::ToolSpecification::builder()
                 .name("get_weather")
                 .input_schema(aws_sdk_bedrockruntime::types::ToolInputSchema::Json(
-                    shared::convert::document::to_document(
+                    shared::bedrock::document::to_document(
                         &serde_json::json!({"type": "object", "properties": {"city": {"type": "string"}}}),
                     ),
                 ))

@@ -1,6 +1,6 @@
 //! The real `aws-sdk-bedrockruntime` client pointed at an emulator, as the emulator's SDK tests
 //! (`emulator_*.rs`) use it: message builders, a ConverseStream reader that keeps every kind of
-//! delta apart, and InvokeModel helpers. JSON ⇄ `Document` is `shared::convert::document`.
+//! delta apart, and InvokeModel helpers. JSON ⇄ `Document` is `shared::bedrock::document`.
 
 use std::time::Duration;
 

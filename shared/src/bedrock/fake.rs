@@ -10,7 +10,7 @@ use futures_util::future::BoxFuture;
 use serde_json::Value;
 
 use super::{Bedrock, EventStream, ModelRequest};
-use crate::convert::document::to_document;
+use crate::bedrock::document::to_document;
 use crate::error::ApiError;
 
 type Answer = dyn Fn(&ModelRequest) -> Result<ConverseOutput, ApiError> + Send + Sync;

@@ -11,7 +11,7 @@ use aws_sdk_bedrockruntime::types::{
 };
 use aws_smithy_types::error::operation::BuildError;
 
-use crate::convert::document;
+use crate::bedrock::document;
 use crate::error::ApiError;
 
 /// The ConverseStream events equivalent to a Converse answer: `messageStart`; per text or

@@ -1,6 +1,5 @@
 //! Mapping between the chat-completions API and Bedrock's Converse API, both ways.
 
-pub mod document;
 pub mod request;
 pub mod response;
 

@@ -5,10 +5,10 @@ use aws_sdk_bedrockruntime::types::{
     ContentBlock, ConverseOutput as Output, ReasoningContentBlock, StopReason, TokenUsage,
 };
 
-use super::document;
 use crate::api::request::{FunctionCall, ToolCall};
 use crate::api::response::{ChatCompletion, Choice, FinishReason, NoExtras, ResponseMessage};
 use crate::api::usage::Usage;
+use crate::bedrock::document;
 use crate::catalog::Price;
 use crate::cost;
 

@@ -10,7 +10,7 @@ use serde_json::Value;
 
 use super::protocol;
 use crate::api::request::{ChatRequest, ResponseFormat, ToolSpec};
-use crate::convert::document::to_json;
+use crate::bedrock::document::to_json;
 use crate::schema::ArgumentSchema;
 
 /// Why an answer was not accepted.

@@ -9,8 +9,8 @@ use aws_sdk_bedrockruntime::types::{
 use serde_json::{Map, Value, json};
 
 use super::{Tokens, metrics, stop_reason};
+use crate::bedrock::document::{to_document, to_json};
 use crate::bedrock::{ModelRequest, converse_output};
-use crate::convert::document::{to_document, to_json};
 use crate::error::ApiError;
 
 pub fn body(request: &ModelRequest) -> Result<Value, ApiError> {

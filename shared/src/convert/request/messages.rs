@@ -11,8 +11,8 @@ use serde_json::{Value, json};
 
 use super::internal;
 use crate::api::request::{ChatMessage, Content, ContentPart};
+use crate::bedrock::document::to_document;
 use crate::config::Config;
-use crate::convert::document::to_document;
 use crate::error::ApiError;
 
 pub(super) struct Turns {

@@ -12,9 +12,9 @@ use serde_json::{Value, json};
 
 use super::internal;
 use crate::api::request::{ToolChoice, ToolSpec};
+use crate::bedrock::document::to_document;
 use crate::catalog::NativeBody;
 use crate::config::AllowedModel;
-use crate::convert::document::to_document;
 use crate::error::ApiError;
 
 /// Bedrock's tool-name rule: `[a-zA-Z0-9_-]{1,64}`.

@@ -8,8 +8,8 @@ use serde_json::{Value, json};
 
 use super::config;
 use crate::api::response::FinishReason;
+use crate::bedrock::document::to_document;
 use crate::config::{Config, Env};
-use crate::convert::document::to_document;
 use crate::convert::response::{Envelope, completion_from_converse, finish_reason};
 
 fn output(content: Vec<ContentBlock>, stop: StopReason) -> ConverseOutput {

@@ -4,7 +4,7 @@ use aws_sdk_bedrockruntime::types::{ContentBlock, ConversationRole, ToolChoice, 
 use serde_json::{Value, json};
 
 use super::{err, ok, run};
-use crate::convert::document::to_json;
+use crate::bedrock::document::to_json;
 
 fn tool_round_trip() -> Value {
     json!({"model": "mistral-large", "tools": [

@@ -8,8 +8,8 @@ use aws_sdk_bedrockruntime::types::{
 use serde_json::json;
 
 use super::ChunkMapper;
+use crate::bedrock::document::to_document;
 use crate::bedrock::replay::events;
-use crate::convert::document::to_document;
 use crate::convert::response::Envelope;
 
 #[test]
