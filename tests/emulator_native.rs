@@ -1,9 +1,11 @@
 //! Mistral's native bodies on the emulator (InvokeModel, InvokeModelWithResponseStream), through
-//! the real `aws-sdk-bedrockruntime` client: chat and text completion per model, the scripted
-//! model's tool calls, structured output, faults and streams in the native shapes.
+//! the real `aws-sdk-bedrockruntime` client: chat and text completion per model, the bodies a
+//! model refuses (the other kind, keys its kind does not take), the scripted model's tool calls,
+//! structured output, faults and streams in the native shapes.
 
-use aws_sdk_bedrockruntime::error::ProvideErrorMetadata;
+use aws_sdk_bedrockruntime::Client;
 use aws_sdk_bedrockruntime::operation::invoke_model::InvokeModelError;
+use aws_sdk_bedrockruntime::primitives::Blob;
 use aws_sdk_bedrockruntime::types::error::ResponseStreamError;
 use dev::emulator::Emulator;
 use serde_json::{Value, json};
@@ -59,19 +61,61 @@ async fn text_bodies_get_outputs_and_multi_turn_prompts_echo_the_last_turn() {
     assert_eq!(invoke(&client, BOTH, &chat("Hi")).await["choices"][0]["message"]["content"], "You said: Hi");
 }
 
+/// A native body the emulator must refuse: the call fails with `400 ValidationException`, whose
+/// message (Bedrock's schema-check words) names every one of `problems`.
+async fn assert_refused(client: &Client, model: &str, body: &Value, problems: &[&str]) {
+    let error = client
+        .invoke_model()
+        .model_id(model)
+        .body(Blob::new(body.to_string()))
+        .send()
+        .await
+        .expect_err("the body is refused");
+    assert_eq!(error.raw_response().map(|raw| raw.status().as_u16()), Some(400), "{model}");
+    let InvokeModelError::ValidationException(error) = error.into_service_error() else { panic!("{model}") };
+    let message = error.message().unwrap();
+    assert!(message.starts_with("Malformed input request: "), "{model}: {message}");
+    for problem in problems {
+        assert!(message.contains(problem), "{model}: {problem} not in {message}");
+    }
+}
+
 #[tokio::test]
-async fn the_wrong_body_kind_is_a_validation_error() {
+async fn a_chat_body_to_a_text_completion_model_is_refused() {
     let emulator = Emulator::start().await.unwrap();
     let client = client(&emulator);
-    for (model, body, missing) in [(TEXT, chat("Hi"), "prompt"), (CHAT, text("Hi"), "messages")] {
-        let error = invoke_error(&client, model, &body).await;
-        let InvokeModelError::ValidationException(error) = error else { panic!("{model}: {error:?}") };
-        let message = error.message().unwrap();
-        assert!(message.starts_with("Malformed input request: "), "{message}");
-        assert!(message.contains(&format!("required key [{missing}] not found")), "{message}");
+    let problems = ["#: required key [prompt] not found", "#: extraneous key [messages] is not permitted"];
+    for model in [TEXT, "mistral.mistral-small-2402-v1:0"] {
+        assert_refused(&client, model, &chat("Hi"), &problems).await;
     }
-    let error = invoke_error(&client, CHAT, &json!({ "messages": [], "top_p": 0 })).await;
-    assert!(error.message().unwrap().contains("#/messages: expected minimum item count: 1"), "{error:?}");
+}
+
+#[tokio::test]
+async fn a_text_body_to_a_chat_only_model_is_refused() {
+    let emulator = Emulator::start().await.unwrap();
+    let client = client(&emulator);
+    // Ministral 3 is Converse-only in the catalog: InvokeModel takes the chat body alone.
+    let problems = ["#: required key [messages] not found", "#: extraneous key [prompt] is not permitted"];
+    for model in [CHAT, "mistral.ministral-3-14b-instruct"] {
+        assert_refused(&client, model, &text("Hi"), &problems).await;
+    }
+}
+
+#[tokio::test]
+async fn stop_in_a_chat_body_is_refused() {
+    let emulator = Emulator::start().await.unwrap();
+    let client = client(&emulator);
+    // The text body takes `stop`; the chat body does not.
+    let mut with_stop = text("Hi");
+    with_stop["stop"] = json!(["\n\n"]);
+    assert_eq!(invoke(&client, TEXT, &with_stop).await["outputs"][0]["text"], "You said: Hi");
+    let mut with_stop = chat("Hi");
+    with_stop["stop"] = json!(["\n\n"]);
+    for model in [CHAT, BOTH] {
+        assert_refused(&client, model, &with_stop, &["#: extraneous key [stop] is not permitted"]).await;
+    }
+    let empty = json!({ "messages": [], "top_p": 0 });
+    assert_refused(&client, CHAT, &empty, &["#/messages: expected minimum item count: 1"]).await;
 }
 
 #[tokio::test]

@@ -1,14 +1,17 @@
 //! The emulator's side of model routing, through the real `aws-sdk-bedrockruntime` client: the
 //! escalation marker and the triage verdict of the gateway's protocol, broken JSON from small
-//! models, faults aimed at one model, and application inference profiles.
+//! models, structured output refused to models without it, faults aimed at one model, and
+//! application inference profiles.
 
 use aws_sdk_bedrockruntime::error::ProvideErrorMetadata;
 use aws_sdk_bedrockruntime::operation::converse::ConverseError;
+use aws_sdk_bedrockruntime::operation::converse_stream::ConverseStreamError;
 use aws_sdk_bedrockruntime::types::{
     JsonSchemaDefinition, OutputConfig, OutputFormat, OutputFormatStructure, OutputFormatType, StopReason,
     SystemContentBlock,
 };
 use dev::emulator::Emulator;
+use dev::emulator::validate::NO_STRUCTURED_OUTPUT;
 use serde_json::{Value, json};
 use shared::catalog;
 use shared::convert::request::JSON_OBJECT_INSTRUCTION;
@@ -109,6 +112,48 @@ async fn broken_json_comes_from_small_models_and_parses_from_large_ones() {
             Err(_) => assert_eq!(model, SMALL, "{answer}"),
         }
     }
+}
+
+#[tokio::test]
+async fn structured_output_is_a_validation_error_for_a_model_without_it() {
+    let emulator = Emulator::start().await.unwrap();
+    let client = client(&emulator);
+    // Mistral Large 2 has no native structured output in the catalog; Ministral 3 3B has.
+    let without = "mistral.mistral-large-2407-v1:0";
+    let with = "mistral.ministral-3-3b-instruct";
+    assert!(!catalog::lookup(without).unwrap().capabilities.json_schema);
+    assert!(catalog::lookup(with).unwrap().capabilities.json_schema);
+    let schema = json!({"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]});
+    let question = || user("Capital of France?");
+    let profile = "arn:aws:bedrock:us-east-1:123456789012:application-inference-profile/l4rg3tw0";
+    emulator.register_profile(profile, "us.mistral.mistral-large-2407-v1:0");
+
+    let converse =
+        |model: &str| client.converse().model_id(model).messages(question()).output_config(structured("City", &schema));
+    let converse_stream = |model: &str| {
+        client.converse_stream().model_id(model).messages(question()).output_config(structured("City", &schema))
+    };
+
+    for model in [without, "eu.mistral.mistral-large-2407-v1:0", profile] {
+        let error = converse(model).send().await.unwrap_err();
+        assert_eq!(error.raw_response().map(|raw| raw.status().as_u16()), Some(400), "{model}");
+        let ConverseError::ValidationException(error) = error.into_service_error() else { panic!("{model}") };
+        assert_eq!(error.message(), Some(NO_STRUCTURED_OUTPUT), "{model}");
+
+        let error = converse_stream(model).send().await.unwrap_err();
+        assert_eq!(error.raw_response().map(|raw| raw.status().as_u16()), Some(400), "{model}");
+        let ConverseStreamError::ValidationException(error) = error.into_service_error() else { panic!("{model}") };
+        assert_eq!(error.message(), Some(NO_STRUCTURED_OUTPUT), "{model}");
+    }
+    // Without `outputConfig` the same model answers.
+    assert_eq!(converse_text(&client, without, vec![question()]).await, "You said: Capital of France?");
+
+    // The same request to a model with structured output is answered with JSON that fits.
+    let output = converse(with).send().await.unwrap();
+    let answer = text_of(output.output().unwrap().as_message().unwrap());
+    assert_eq!(serde_json::from_str::<Value>(&answer).unwrap(), json!({"city": "example"}));
+    let streamed = read_stream(converse_stream(with).send().await.unwrap().stream).await.unwrap();
+    assert_eq!(serde_json::from_str::<Value>(&streamed.text).unwrap(), json!({"city": "example"}));
 }
 
 #[tokio::test]

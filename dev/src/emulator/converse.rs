@@ -1,41 +1,28 @@
 //! Converse and ConverseStream: a valid request runs the scripted model, a configured guardrail
 //! assesses the answer, and the answer goes out as one JSON body or as stream events.
 
-use std::time::Instant;
-
 use axum::Json;
 use axum::response::{IntoResponse, Response};
 use serde_json::Value;
 
 use super::faults::BedrockError;
-use super::script::{self, Answer};
-use super::server::{self, Operation, Shared};
+use super::handling::{self, Call};
+use super::script::Answer;
 use super::streaming::{self, Frame, Step};
-use super::{guardrail, models, validate};
+use super::{guardrail, validate};
 
-pub(crate) async fn respond(
-    shared: &Shared,
-    model: &str,
-    operation: Operation,
-    parsed: serde_json::Result<Value>,
-    raw: &[u8],
-    started: Instant,
-) -> Result<Response, BedrockError> {
-    let model = models::resolve(model, &shared.profiles)?;
-    let body = server::json_body(parsed)?;
+pub(crate) async fn respond(call: &Call<'_>, parsed: serde_json::Result<Value>) -> Result<Response, BedrockError> {
+    let model = call.model()?;
+    let body = handling::json_body(parsed)?;
     validate::request(&body)?;
-    let guardrail = guardrail::from_converse(&body, operation.streams())?;
-    let controls = script::controls(&body, &model);
-    server::apply_controls(shared, &controls, raw).await?;
-
-    let mut answer = script::answer(&body, &model);
-    if let Some(guardrail) = &guardrail {
-        guardrail.apply(&mut answer, &script::prompt(&body), controls.intervene);
-    }
-    Ok(if operation.streams() {
-        streaming::respond(steps(answer), &controls, started)
+    validate::for_model(&body, &model)?;
+    let streams = call.operation.streams();
+    let guardrail = guardrail::from_converse(&body, streams)?;
+    let (answer, controls) = call.answer(&body, &model, guardrail.as_ref()).await?;
+    Ok(if streams {
+        streaming::respond(steps(answer), &controls, call.started)
     } else {
-        Json(answer.converse_json(streaming::millis(started.elapsed()))).into_response()
+        Json(answer.converse_json(streaming::millis(call.started.elapsed()))).into_response()
     })
 }
 

@@ -18,9 +18,11 @@
 //! or an application inference profile ARN (`arn:aws:bedrock:REGION:ACCOUNT:application-inference-profile/ID`)
 //! registered with [`Emulator::register_profile`], which then behaves as its model. Anything else
 //! is `400 ValidationException` "The provided model identifier is invalid.", on every operation,
-//! like the real service. What the script knows of a model comes from `shared::catalog` for the
-//! foundation model behind the id (profile prefixes and ARNs resolved): its tier (models the
-//! catalog does not know count as below `Large`), whether it reasons.
+//! like the real service. What the script and the checks know of a model comes from
+//! `shared::catalog` for the foundation model behind the id (profile prefixes and ARNs resolved):
+//! its tier (models the catalog does not know count as below `Large`), whether it reasons, whether
+//! it has native structured output (`capabilities.json_schema`; models the catalog does not know
+//! count as without, as `catalog::UNKNOWN_CAPABILITIES` says).
 //!
 //! Then, like Bedrock, before any generation (`400 ValidationException`): a body that is not JSON;
 //! `messages` missing or empty; a first message that is not `user`; two consecutive messages with
@@ -32,7 +34,9 @@
 //! [0, 1], `maxTokens` < 1; `outputConfig.textFormat` of type `json_schema` whose
 //! `structure.jsonSchema.schema` is not a string holding a JSON schema object; a `reasoningContent`
 //! block outside an assistant message, or holding neither `reasoningText.text` nor
-//! `redactedContent`.
+//! `redactedContent`; then, once the rest passed, any `outputConfig` to a model without native
+//! structured output ([`validate::NO_STRUCTURED_OUTPUT`]: "This model doesn't support the
+//! outputConfig field. Remove it and try again.").
 //!
 //! # The scripted model
 //!
@@ -190,6 +194,9 @@
 //!   one. Native tool-call ids are 9 letters/digits, as Mistral's; `tool_call_id` must name a
 //!   tool call of an earlier assistant message.
 //! - The escalation instruction may end a native turn's text (it has no blocks to come in).
+//! - The wording of [`validate::NO_STRUCTURED_OUTPUT`] is ours: Bedrock's message for
+//!   `outputConfig` to a model without structured output was found neither in a recording nor
+//!   in public reports. The native `response_format` is not checked against the model.
 //! - Stream chunks of InvokeModelWithResponseStream carry no `p` padding; `created` is the clock,
 //!   `model` the foundation-model id.
 //!
@@ -228,6 +235,7 @@ pub mod faults;
 pub mod frames;
 pub mod guardrail;
 mod handle;
+mod handling;
 pub mod models;
 mod native;
 mod queue;

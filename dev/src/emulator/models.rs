@@ -1,6 +1,7 @@
 //! Which model a call names: Mistral model ids, inference profiles and ARNs as Bedrock accepts
 //! them, application inference profiles registered by the test, and what the catalog says about
-//! the foundation model behind them (tier, reasoning, native body), which the script acts on.
+//! the foundation model behind them (tier, reasoning, structured output, native body), which the
+//! script and the checks act on.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -52,6 +53,10 @@ pub struct ModelTraits {
     pub below_large: bool,
     /// The catalog says the model reasons before it answers.
     pub reasoning: bool,
+    /// Converse takes `outputConfig` (native JSON-schema output): the catalog's
+    /// `capabilities.json_schema`, or for a model it does not know what the gateway assumes of
+    /// one (`catalog::UNKNOWN_CAPABILITIES`).
+    pub structured_output: bool,
     /// InvokeModel takes `{"messages": ...}`.
     pub chat_body: bool,
     /// InvokeModel takes `{"prompt": ...}`.
@@ -68,6 +73,7 @@ impl ModelTraits {
         ModelTraits {
             below_large: model.is_none_or(|m| m.tier < Tier::Large),
             reasoning: model.is_some_and(|m| m.capabilities.reasoning),
+            structured_output: model.map_or(catalog::UNKNOWN_CAPABILITIES, |m| m.capabilities).json_schema,
             chat_body: both || native != Some(NativeBody::Text),
             text_body: both || native == Some(NativeBody::Text),
             foundation_id,
@@ -162,14 +168,16 @@ mod tests {
         let small = ModelTraits::of("us.mistral.ministral-3-8b-instruct");
         assert_eq!(small.foundation_id, "mistral.ministral-3-8b-instruct");
         assert!(small.below_large && !small.reasoning && small.chat_body && !small.text_body);
+        assert!(small.structured_output);
         let magistral = ModelTraits::of("mistral.magistral-small-2509");
         assert!(magistral.reasoning && magistral.below_large);
         let mixtral = ModelTraits::of("mistral.mixtral-8x7b-instruct-v0:1");
         assert!(!mixtral.chat_body && mixtral.text_body);
         let large_2402 = ModelTraits::of("mistral.mistral-large-2402-v1:0");
         assert!(!large_2402.below_large && large_2402.chat_body && large_2402.text_body);
+        assert!(!ModelTraits::of("eu.mistral.mistral-large-2407-v1:0").structured_output);
         let unknown = ModelTraits::of("mistral.brand-new-model-v1:0");
-        assert!(unknown.below_large && unknown.chat_body && !unknown.text_body);
+        assert!(unknown.below_large && unknown.chat_body && !unknown.text_body && !unknown.structured_output);
     }
 
     #[test]
@@ -195,6 +203,6 @@ mod tests {
         profiles.register(arn, "us.mistral.magistral-small-2509");
         let traits = resolve(arn, &profiles).unwrap();
         assert_eq!(traits.foundation_id, "mistral.magistral-small-2509");
-        assert!(traits.reasoning);
+        assert!(traits.reasoning && traits.structured_output);
     }
 }

@@ -1,10 +1,10 @@
 //! The HTTP side of the emulator: the axum routes (`POST /model/{modelId}/{operation}`), request
-//! bookkeeping, queued replies first, then the operation's handler; and the fault and timing
-//! directives every operation applies once a request is valid.
+//! bookkeeping, queued replies first, then the operation's handler (the steps handlers share
+//! are in [`super::handling`]).
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, Path, State};
@@ -14,10 +14,10 @@ use axum::routing::post;
 use axum::{Json, Router};
 use serde_json::{Map, Value, json};
 
-use super::faults::{self, BedrockError, ErrorKind, ThrottleOnce};
+use super::faults::ThrottleOnce;
+use super::handling::Call;
 use super::models::Profiles;
 use super::queue::{self, Queue};
-use super::script::Controls;
 use super::{converse, native};
 
 /// Bedrock accepts documents and images inline; leave room for them.
@@ -30,7 +30,7 @@ pub(crate) struct Shared {
     pub(crate) last_request: Mutex<Option<Value>>,
     pub(crate) queue: Queue,
     pub(crate) profiles: Profiles,
-    throttle_once: ThrottleOnce,
+    pub(crate) throttle_once: ThrottleOnce,
 }
 
 /// The emulator's routes, on the given state.
@@ -103,14 +103,13 @@ async fn call(State(shared): State<Arc<Shared>>, Path(rest): Path<String>, heade
 
     let outcome = match shared.queue.pop() {
         Some((reply, gate)) => Ok(queue::respond(reply, gate)),
-        None => match operation {
-            Operation::Converse | Operation::ConverseStream => {
-                converse::respond(&shared, model, operation, parsed, &raw, started).await
+        None => {
+            let call = Call { shared: &shared, model_id: model, operation, headers: &headers, raw: &raw, started };
+            match operation {
+                Operation::Converse | Operation::ConverseStream => converse::respond(&call, parsed).await,
+                Operation::Invoke | Operation::InvokeWithResponseStream => native::respond(&call, parsed).await,
             }
-            Operation::Invoke | Operation::InvokeWithResponseStream => {
-                native::respond(&shared, model, operation, &headers, parsed, &raw, started).await
-            }
-        },
+        }
     };
     let mut response = match outcome {
         Ok(response) => response,
@@ -157,25 +156,4 @@ fn remember(shared: &Shared, model: &str, operation: Operation, body: Option<&Va
 
 fn request_id(number: usize) -> String {
     format!("0e3c1b2a-5d4f-4e6a-9b8c-{number:012x}")
-}
-
-/// The request body as JSON, or the ValidationException Bedrock answers to anything else.
-pub(crate) fn json_body(parsed: serde_json::Result<Value>) -> Result<Value, BedrockError> {
-    parsed.map_err(|error| {
-        BedrockError::validation(format!(
-            "Malformed input request: the body is not valid JSON ({error}). Reformat your input and try again."
-        ))
-    })
-}
-
-/// `[[slow:MS]]`, then the fault that applies, for a request that passed validation.
-pub(crate) async fn apply_controls(shared: &Shared, controls: &Controls, raw: &[u8]) -> Result<(), BedrockError> {
-    if let Some(ms) = controls.slow_ms {
-        tokio::time::sleep(Duration::from_millis(ms)).await;
-    }
-    match controls.fault.as_deref() {
-        Some("throttle_once") if shared.throttle_once.first_time(raw) => Err(BedrockError::of(ErrorKind::Throttling)),
-        Some(fault) => faults::fault_kind(fault).map_or(Ok(()), |kind| Err(BedrockError::of(kind))),
-        None => Ok(()),
-    }
 }

@@ -23,10 +23,10 @@ mod checks;
 mod render;
 mod text;
 
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use axum::Json;
-use axum::http::{HeaderMap, HeaderValue};
+use axum::http::HeaderValue;
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 use shared::model_choice::protocol::ESCALATION_INSTRUCTION;
@@ -34,40 +34,26 @@ use shared::model_choice::protocol::ESCALATION_INSTRUCTION;
 use self::checks::{Problems, type_name};
 use self::render::Kind;
 use super::faults::BedrockError;
-use super::models::{self, ModelTraits};
-use super::server::{self, Operation, Shared};
-use super::{guardrail, script, streaming};
+use super::handling::{self, Call};
+use super::models::ModelTraits;
+use super::{guardrail, streaming};
 
-pub(crate) async fn respond(
-    shared: &Shared,
-    model: &str,
-    operation: Operation,
-    headers: &HeaderMap,
-    parsed: serde_json::Result<Value>,
-    raw: &[u8],
-    started: Instant,
-) -> Result<Response, BedrockError> {
-    let model = models::resolve(model, &shared.profiles)?;
-    let guardrail = guardrail::from_headers(headers)?;
-    let native = server::json_body(parsed)?;
+pub(crate) async fn respond(call: &Call<'_>, parsed: serde_json::Result<Value>) -> Result<Response, BedrockError> {
+    let model = call.model()?;
+    let guardrail = guardrail::from_headers(call.headers)?;
+    let native = handling::json_body(parsed)?;
     let (kind, body) = read(&native, &model)?;
-    let controls = script::controls(&body, &model);
-    server::apply_controls(shared, &controls, raw).await?;
-
-    let mut answer = script::answer(&body, &model);
-    if let Some(guardrail) = &guardrail {
-        guardrail.apply(&mut answer, &script::prompt(&body), controls.intervene);
-    }
-    if operation.streams() {
-        let mut response = streaming::respond(render::steps(kind, answer), &controls, started);
+    let (answer, controls) = call.answer(&body, &model, guardrail.as_ref()).await?;
+    if call.operation.streams() {
+        let mut response = streaming::respond(render::steps(kind, answer), &controls, call.started);
         response.headers_mut().insert("x-amzn-bedrock-content-type", HeaderValue::from_static("application/json"));
         return Ok(response);
     }
     let created = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |since| since.as_secs());
-    let id = format!("cmpl-{:032x}", fingerprint(raw));
+    let id = format!("cmpl-{:032x}", fingerprint(call.raw));
     let body = render::body(kind, &answer, &model.foundation_id, &id, created);
     let mut response = Json(body).into_response();
-    let latency = streaming::millis(started.elapsed());
+    let latency = streaming::millis(call.started.elapsed());
     for (name, value) in [
         ("x-amzn-bedrock-input-token-count", answer.input_tokens),
         ("x-amzn-bedrock-output-token-count", answer.output_tokens),
@@ -130,7 +116,7 @@ fn fingerprint(raw: &[u8]) -> u128 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::emulator::script::Block;
+    use crate::emulator::script::{self, Block};
 
     fn traits(id: &str) -> ModelTraits {
         ModelTraits::of(id)
@@ -156,6 +142,23 @@ mod tests {
         );
         assert!(problem(text, "mistral.mistral-large-2407-v1:0").contains("required key [messages] not found"));
         assert!(problem(json!([1]), "mistral.mistral-large-2407-v1:0").contains("expected type: JSONObject"));
+    }
+
+    #[test]
+    fn a_model_refuses_the_body_kind_it_does_not_take() {
+        let chat = json!({ "messages": [{ "role": "user", "content": "Hi" }] });
+        let text = json!({ "prompt": "<s>[INST] Hi [/INST]" });
+        for text_only in ["mistral.mistral-small-2402-v1:0", "mistral.mistral-7b-instruct-v0:2"] {
+            let message = problem(chat.clone(), text_only);
+            assert!(message.contains("required key [prompt] not found"), "{text_only}: {message}");
+            assert!(message.contains("extraneous key [messages] is not permitted"), "{text_only}: {message}");
+        }
+        // Converse-only models (no native body in the catalog) take the chat body alone.
+        for chat_only in ["mistral.ministral-3-14b-instruct", "us.mistral.magistral-small-2509"] {
+            let message = problem(text.clone(), chat_only);
+            assert!(message.contains("required key [messages] not found"), "{chat_only}: {message}");
+            assert!(message.contains("extraneous key [prompt] is not permitted"), "{chat_only}: {message}");
+        }
     }
 
     #[test]

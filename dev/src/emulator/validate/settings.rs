@@ -1,5 +1,6 @@
 //! The request's settings, as Bedrock checks them: inference parameters in range, tool
-//! definitions and tool choice, and the JSON schema of structured output.
+//! definitions and tool choice, the JSON schema of structured output, and structured output
+//! only for a model that has it.
 
 use std::collections::HashSet;
 
@@ -7,6 +8,12 @@ use serde_json::Value;
 
 use super::{constraint, invalid};
 use crate::emulator::faults::BedrockError;
+use crate::emulator::models::ModelTraits;
+
+/// What Bedrock answers (`400 ValidationException`) when `outputConfig` goes to a model without
+/// native structured output. The wording is assumed: no recording or public report of the real
+/// message was found; it follows the service's "what is wrong. What to do and try again." style.
+pub const NO_STRUCTURED_OUTPUT: &str = "This model doesn't support the outputConfig field. Remove it and try again.";
 
 pub(super) fn inference_config(config: &Value) -> Result<(), BedrockError> {
     for field in ["temperature", "topP"] {
@@ -95,11 +102,19 @@ pub(super) fn output_config(config: &Value) -> Result<(), BedrockError> {
     }
 }
 
+/// Any `outputConfig`, to a model whose catalog entry has no `json_schema` (or that the catalog
+/// does not know), is refused.
+pub(super) fn structured_output(config: &Value, model: &ModelTraits) -> Result<(), BedrockError> {
+    if config.is_null() || model.structured_output { Ok(()) } else { invalid(NO_STRUCTURED_OUTPUT) }
+}
+
 #[cfg(test)]
 mod tests {
     use serde_json::{Value, json};
 
-    use crate::emulator::validate::request;
+    use crate::emulator::faults::ErrorKind;
+    use crate::emulator::models::ModelTraits;
+    use crate::emulator::validate::{NO_STRUCTURED_OUTPUT, for_model, request};
 
     fn message_of(body: Value) -> String {
         request(&body).unwrap_err().message
@@ -136,5 +151,30 @@ mod tests {
         let format = |schema: Value| json!({ "textFormat": { "type": "json_schema", "structure": { "jsonSchema": { "name": "x", "schema": schema } } } });
         assert!(request(&json!({ "messages": user, "outputConfig": format(json!({ "type": "object" })) })).is_err());
         assert!(request(&json!({ "messages": user, "outputConfig": format(json!("{\"type\":\"object\"}")) })).is_ok());
+    }
+
+    #[test]
+    fn structured_output_goes_only_to_models_that_have_it() {
+        let user = json!([{ "role": "user", "content": [{ "text": "hi" }] }]);
+        let schema = json!({ "type": "json_schema", "structure": { "jsonSchema": { "name": "x", "schema": "{}" } } });
+        let asked = json!({ "messages": user, "outputConfig": { "textFormat": schema } });
+        for model in [
+            "mistral.mistral-large-2407-v1:0",
+            "us.mistral.pixtral-large-2502-v1:0",
+            "mistral.mistral-small-2402-v1:0",
+            "mistral.brand-new-model-v1:0",
+        ] {
+            let refused = for_model(&asked, &ModelTraits::of(model)).unwrap_err();
+            assert_eq!(
+                (refused.kind, refused.message.as_str()),
+                (ErrorKind::Validation, NO_STRUCTURED_OUTPUT),
+                "{model}"
+            );
+        }
+        for model in ["mistral.ministral-3-3b-instruct", "mistral.mistral-large-3-675b-instruct"] {
+            assert!(for_model(&asked, &ModelTraits::of(model)).is_ok(), "{model}");
+        }
+        let plain = json!({ "messages": user });
+        assert!(for_model(&plain, &ModelTraits::of("mistral.mistral-large-2407-v1:0")).is_ok());
     }
 }
