@@ -2,7 +2,8 @@
 //! model call gets a request made for that model (operation, body, output config, tool choice),
 //! a model that cannot take a request is skipped rather than answering 400 after paid calls, and
 //! the accounts stay honest. Each test is a reproduction of issue #16 that failed before the
-//! router made every call itself.
+//! router made every call itself, except the streamed fallback, which guards the one path that
+//! already remade its request per model.
 
 use serde_json::{Value, json};
 use shared::convert::request::JSON_OBJECT_INSTRUCTION;

@@ -7,10 +7,11 @@
 //! config and tool choice, never another model's. A model that cannot take the request is
 //! skipped and recorded as such, not called. A tier's model is tried first, then its fallbacks
 //! (`MODEL_FALLBACKS`) when Bedrock throttles, is not ready, is unavailable or times out before
-//! answering; when all of them fault, `auto` moves up to the next tier. Under `cascade` an
-//! answer that fails a check escalates to the next tier; the top tier's answer is taken as it
-//! is. The position is kept across calls, so a tool loop that escalated once stays at the
-//! stronger tier for its later steps.
+//! answering; when all of them fault, `auto` moves up to the next tier, and past the top back
+//! down to the tiers below where it started. Under `cascade` an answer that fails a check
+//! escalates to the next tier; the top tier's answer is taken as it is. The position is kept
+//! across calls, so a tool loop that escalated once stays at the stronger tier for its later
+//! steps.
 
 use std::time::Duration;
 
@@ -118,9 +119,12 @@ impl<'c> ModelRouter<'c> {
         expect: &Expectations,
     ) -> Result<(ConverseOutput, &'c AllowedModel), ApiError> {
         let mut misses = Misses::default();
-        while self.position < self.plan.ladder.len() {
-            let may_escalate = self.plan.policy == Policy::Cascade && self.position + 1 < self.plan.ladder.len();
-            let mut escalated = false;
+        let start = self.position;
+        for position in self.climb() {
+            self.position = position;
+            // Below the start (every tier above it faulted) nothing is left to escalate to.
+            let may_escalate =
+                self.plan.policy == Policy::Cascade && position >= start && position + 1 < self.plan.ladder.len();
             for model in self.candidates() {
                 let Some(request) = self.request_for(conversation, model, may_escalate, &mut misses) else { continue };
                 let output = match self.call(request).await {
@@ -138,16 +142,11 @@ impl<'c> ModelRouter<'c> {
                 if may_escalate && let Err(reason) = expect.check(&output) {
                     tracing::info!(model = %model.id, %reason, "escalating to the next tier");
                     self.ledger.record(model, Outcome::Escalated, Some(reason.to_string()), output.usage());
-                    escalated = true;
                     break;
                 }
                 self.ledger.record(model, Outcome::Answered, None, output.usage());
                 return Ok((without_marker(output), model));
             }
-            if !escalated && !self.plan.climbs_on_faults() {
-                break;
-            }
-            self.position += 1;
         }
         Err(misses.into_error())
     }
@@ -157,7 +156,8 @@ impl<'c> ModelRouter<'c> {
     /// attempt is recorded by whoever reads the stream to its end ([`Ledger::record_answered`]).
     pub async fn open_stream(&mut self, conversation: &Conversation) -> Result<(Started, &'c AllowedModel), ApiError> {
         let mut misses = Misses::default();
-        while self.position < self.plan.ladder.len() {
+        for position in self.climb() {
+            self.position = position;
             for model in self.candidates() {
                 let Some(request) = self.request_for(conversation, model, false, &mut misses) else { continue };
                 let whole = request.tool_config.is_some() && !model.capabilities.streaming_tools;
@@ -182,12 +182,20 @@ impl<'c> ModelRouter<'c> {
                     }
                 }
             }
-            if !self.plan.climbs_on_faults() {
-                break;
-            }
-            self.position += 1;
         }
         Err(misses.into_error())
+    }
+
+    /// The tiers one answer may be asked of, in order: the current one, then (when `auto` chose
+    /// the ladder) each one above it, then, when every tier from the current one up has faulted
+    /// (triage may start at the top), the ones below it, nearest first: a cheaper answer beats
+    /// none. A named model, or the `rules` choice, is its one tier.
+    fn climb(&self) -> Vec<usize> {
+        let start = self.position.min(self.plan.ladder.len() - 1);
+        if !self.plan.climbs_on_faults() {
+            return vec![start];
+        }
+        (start..self.plan.ladder.len()).chain((0..start).rev()).collect()
     }
 
     /// The request `model` is called with, with the escalation note when the model may

@@ -164,6 +164,19 @@ async fn triage_sends_the_request_to_the_tier_it_names() {
 }
 
 #[tokio::test]
+async fn when_the_top_tier_faults_after_triage_the_tiers_below_answer() {
+    let config = config(&[("ROUTING_TIERS", "ministral-3b,ministral-14b,mistral-large-3")]);
+    let bedrock = FakeBedrock::new(|r| match r.model_id.as_str() {
+        _ if is_triage(r) => Ok(fake::text(r#"{"difficulty":"hard"}"#, 40, 4)),
+        LARGE => Err(ApiError::Throttled { message: "slow down".into(), retry_after: 1 }),
+        _ => Ok(fake::text("Paris.", 10, 2)),
+    });
+    let (answered, ledger) = run(&config, &bedrock, &request("auto", json!({})), RouteKind::Stream).await;
+    assert_eq!(answered.unwrap(), MEDIUM, "the nearest tier below the one that faulted");
+    assert_eq!(outcomes(&ledger), [(LARGE.to_owned(), Outcome::Failed), (MEDIUM.to_owned(), Outcome::Answered)]);
+}
+
+#[tokio::test]
 async fn a_failed_triage_starts_at_the_cheapest_tier() {
     let config = config(&[("ROUTING_TIERS", "ministral-3b,ministral-14b,mistral-large-3")]);
     let bedrock = FakeBedrock::new(|r| {

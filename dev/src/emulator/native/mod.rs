@@ -14,6 +14,8 @@
 //!   `response_format` → `outputConfig`.
 //! - **Text → script.** The prompt's `[INST] ... [/INST]` turns are user messages, the text
 //!   between them (up to `</s>`) assistant messages; a prompt without `[INST]` is one user turn.
+//!   A first turn holding `JSON_OBJECT_INSTRUCTION` and a blank line is system text folded in
+//!   (the gateway's way of giving a text body a system prompt): its lines become system blocks.
 //! - **Answers.** Stop reasons: `tool_use` → `tool_calls`, `max_tokens` and
 //!   `model_context_window_exceeded` → `length`, anything else → `stop`. Usage as in Converse
 //!   (chat `usage`, stream `amazon-bedrock-invocationMetrics`, InvokeModel headers).

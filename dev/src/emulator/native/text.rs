@@ -2,6 +2,7 @@
 //! checks, and the conversation the scripted model reads in the prompt's `[INST]` turns.
 
 use serde_json::{Map, Value, json};
+use shared::convert::request::JSON_OBJECT_INSTRUCTION;
 
 use super::chat::GUARDRAIL_KEY;
 use super::checks::{Problems, type_name};
@@ -63,9 +64,25 @@ pub fn turns(prompt: &str) -> Vec<(&'static str, String)> {
     turns
 }
 
-/// The Converse-shaped request of a checked text body: its turns as messages.
+/// The Converse-shaped request of a checked text body: its turns as messages. A first
+/// instruction that holds the gateway's JSON instruction followed by a blank line is read as the
+/// system text the gateway folds into it (Mistral's prompt format has no system role): its lines
+/// become system blocks, so the script answers in JSON as it does on Converse.
 pub fn to_converse(body: &Value) -> Value {
-    let messages: Vec<Value> = turns(body["prompt"].as_str().unwrap_or_default())
+    let mut system = Vec::new();
+    let mut turns = turns(body["prompt"].as_str().unwrap_or_default());
+    if let Some((_, first)) = turns.first_mut()
+        && let Some((folded, rest)) = first.split_once(&format!("{JSON_OBJECT_INSTRUCTION}\n\n"))
+    {
+        system = folded
+            .lines()
+            .chain([JSON_OBJECT_INSTRUCTION])
+            .filter(|l| !l.trim().is_empty())
+            .map(|l| json!({ "text": l }))
+            .collect();
+        *first = rest.to_owned();
+    }
+    let messages: Vec<Value> = turns
         .into_iter()
         .map(|(role, text)| {
             let content = if role == "user" { user_blocks(&text) } else { vec![json!({ "text": text })] };
@@ -73,6 +90,9 @@ pub fn to_converse(body: &Value) -> Value {
         })
         .collect();
     let mut converse = json!({ "messages": messages });
+    if !system.is_empty() {
+        converse["system"] = Value::Array(system);
+    }
     if let Some(max_tokens) = body["max_tokens"].as_u64() {
         converse["inferenceConfig"] = json!({ "maxTokens": max_tokens });
     }
@@ -97,5 +117,15 @@ mod tests {
         );
         assert_eq!(turns("Once upon a time"), [("user", "Once upon a time".to_owned())]);
         assert_eq!(turns("<s>[INST] Hi [/INST]"), [("user", "Hi".to_owned())]);
+    }
+
+    #[test]
+    fn the_folded_json_instruction_is_read_as_system_text() {
+        let prompt = format!("<s>[INST] Be brief.\n{JSON_OBJECT_INSTRUCTION}\n\nCapital of France? [/INST]");
+        let converse = to_converse(&json!({ "prompt": prompt }));
+        assert_eq!(converse["system"], json!([{ "text": "Be brief." }, { "text": JSON_OBJECT_INSTRUCTION }]));
+        assert_eq!(converse["messages"][0]["content"], json!([{ "text": "Capital of France?" }]));
+        let plain = to_converse(&json!({ "prompt": "<s>[INST] Be brief.\n\nHi [/INST]" }));
+        assert!(plain.get("system").is_none(), "{plain}");
     }
 }
