@@ -13,43 +13,16 @@ const TIERS: (&str, &str) = ("ROUTING_TIERS", "ministral-3b,ministral-14b,mistra
 /// USD per 1M input/output tokens, as the catalog has them.
 const PRICES: [(&str, f64, f64); 3] = [(SMALL, 0.10, 0.10), (MEDIUM, 0.20, 0.20), (LARGE, 0.50, 1.50)];
 
-fn price(model: &str) -> (f64, f64) {
-    PRICES.iter().find(|(id, ..)| *id == model).map(|(_, i, o)| (*i, *o)).unwrap()
+fn price(model: &str) -> Option<shared::catalog::Price> {
+    PRICES
+        .iter()
+        .find(|(id, ..)| *id == model)
+        .map(|(_, input, output)| shared::catalog::Price { input_per_million: *input, output_per_million: *output })
 }
 
-fn cost(model: &str, usage: &Value) -> f64 {
-    let (input, output) = price(model);
-    (usage["prompt_tokens"].as_f64().unwrap() * input + usage["completion_tokens"].as_f64().unwrap() * output) / 1e6
-}
-
-fn close(a: f64, b: f64) -> bool {
-    (a - b).abs() < 1e-9
-}
-
-/// Checks a `routing` object against the `usage` beside it: every call's tokens and cost sum to
-/// the usage, each attempt's cost is its tokens at its model's price, and the saving is the
-/// answer's tokens on the top tier minus what everything cost.
+/// The routing report's arithmetic ([`tests::accounts`]), at the published prices above.
 fn assert_accounts(routing: &Value, usage: &Value, top: &str) {
-    let calls: Vec<&Value> = routing["attempts"].as_array().unwrap().iter().chain(routing.get("triage")).collect();
-    for field in ["prompt_tokens", "completion_tokens", "total_tokens"] {
-        let sum: u64 = calls.iter().map(|c| c["usage"][field].as_u64().unwrap()).sum();
-        assert_eq!(sum, usage[field].as_u64().unwrap(), "{field}: {routing}");
-    }
-    let mut total = 0.0;
-    for call in &calls {
-        let model = call["model"].as_str().unwrap();
-        let expected = cost(model, &call["usage"]);
-        assert!(close(call["cost_usd"].as_f64().unwrap(), expected), "{call}");
-        assert!(close(call["usage"]["cost_usd"].as_f64().unwrap(), expected), "{call}");
-        total += expected;
-    }
-    assert!(close(usage["cost_usd"].as_f64().unwrap(), total), "{usage} vs {total}");
-    let answered = routing["attempts"].as_array().unwrap().iter().rfind(|a| a["outcome"] == "answered").unwrap();
-    let (input, output) = price(top);
-    let on_top = (answered["usage"]["prompt_tokens"].as_f64().unwrap() * input
-        + answered["usage"]["completion_tokens"].as_f64().unwrap() * output)
-        / 1e6;
-    assert!(close(routing["savings_usd"].as_f64().unwrap(), on_top - total), "{routing}");
+    tests::accounts::assert_accounts(routing, usage, price, price(top));
 }
 
 fn outcomes(routing: &Value) -> Vec<(String, String)> {

@@ -4,9 +4,10 @@
 //! ([`sample_events`]), local servers ([`serve`]), the one Lambda Runtime API stub
 //! ([`runtime_api`]) and functions on it under `AWS_LAMBDA_MAX_CONCURRENCY` ([`concurrent`]), the real SDK against the emulator ([`sdk`]), ConverseStream frames to queue
 //! on it ([`frames`]), the caller's side of server-sent events ([`sse`]), the tool-loop tests'
-//! helpers ([`tools`]), `template.yaml` for the drift tests ([`template`]), and for the benches: what they send ([`workload`]), the release binaries
+//! helpers ([`tools`]), the routing report's arithmetic ([`accounts`]), `template.yaml` for the drift tests ([`template`]), and for the benches: what they send ([`workload`]), the release binaries
 //! as processes ([`processes`]) and what they measure with ([`measure`]).
 
+pub mod accounts;
 pub mod concurrent;
 mod events;
 pub mod frames;
