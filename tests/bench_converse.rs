@@ -30,7 +30,7 @@ async fn main() {
     let payload: LambdaRequest = serde_json::from_str(&event).unwrap();
     let request: lambda_http::Request = payload.into();
     let chat = shared::api::ChatRequest::from_slice(request.body().as_ref()).unwrap();
-    let planned = shared::chat::plan(&config, &chat, shared::model_choice::RouteKind::Chat).unwrap();
+    let planned = shared::chat::plan(&config, &chat, shared::model_choice::RouteKind::Chat, None).unwrap();
     let converse = planned.conversation.finish(planned.plan.first()).unwrap();
 
     let mut full = Vec::with_capacity(ROUNDS);

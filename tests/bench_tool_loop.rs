@@ -52,7 +52,7 @@ fn main() {
         let mut samples = Vec::with_capacity(iterations);
         runtime.block_on(async {
             for i in 0..iterations + 200 {
-                let call = request::prepare(&config, &toolbox, ChatRequest::from_slice(body).unwrap()).unwrap();
+                let call = request::prepare(&config, &toolbox, ChatRequest::from_slice(body).unwrap(), None).unwrap();
                 let started = Instant::now();
                 let answer = tool_loop::run(&config, bedrock.as_ref(), &toolbox, call).await.unwrap();
                 let took = started.elapsed();

@@ -141,12 +141,12 @@ fn servable(h: &Harness, case: &Case) -> Option<(bool, Option<catalog::Price>)> 
     let request = ChatRequest::from_value(case.body.clone()).unwrap();
     let (conversation, plan) = match case.path {
         "/tools/v1/chat/completions" => {
-            let call = shared::tools::request::prepare(config, &h.state.toolbox, request).ok()?;
+            let call = shared::tools::request::prepare(config, &h.state.toolbox, request, None).ok()?;
             (call.conversation, call.plan)
         }
         path => {
             let route = if path.starts_with("/stream") { RouteKind::Stream } else { RouteKind::Chat };
-            let planned = shared::chat::plan(config, &request, route).ok()?;
+            let planned = shared::chat::plan(config, &request, route, None).ok()?;
             (planned.conversation, planned.plan)
         }
     };

@@ -6,8 +6,9 @@ bedrock:ApplyGuardrail when a guardrail is configured); every Bedrock resource i
 foundation-model, inference-profile, application-inference-profile or guardrail ARN built from
 the parameters, and the set of them is exactly the one the parameters ask for; a model reached
 through a profile is granted only through that profile; nothing else is granted but writing to
-its own log group (and, for tools, its queues when those triggers are on). checkov and cfn-lint
-cannot see any of this: the ARNs only exist once the intrinsics are evaluated.
+its own log group (and, for tools, its queues when those triggers are on; with AuthMode=KEYS,
+the DynamoDB actions shared/src/keys/schema.rs names, on the keys table alone). checkov and
+cfn-lint cannot see any of this: the ARNs only exist once the intrinsics are evaluated.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import Any, Callable
 
 import pytest
 
+import keys_schema
 from cfn import ACCOUNT, REGION, Evaluator, load_template, transform
 
 INVOKE = "bedrock:InvokeModel"
@@ -26,6 +28,9 @@ INVOKE_STREAM = "bedrock:InvokeModelWithResponseStream"
 APPLY_GUARDRAIL = "bedrock:ApplyGuardrail"
 LOG_ACTIONS = ("logs:CreateLogStream", "logs:PutLogEvents")
 SQS_POLL_ACTIONS = ("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ChangeMessageVisibility")
+# What the keys code calls on its table (shared/src/keys/schema.rs, FUNCTION_ACTIONS).
+KEYS_TABLE_ACTIONS = keys_schema.load().function_actions
+KEYS_TABLE_ARN = "<GetAtt KeysTable.Arn>"
 
 # What each function's code calls on Bedrock (shared/src/bedrock/sdk/): Converse and InvokeModel
 # need bedrock:InvokeModel, ConverseStream and InvokeModelWithResponseStream
@@ -76,10 +81,11 @@ APP_PROFILES_HERE = {
     "ApplicationInferenceProfileModels": ",".join(APP_PROFILE_MODELS[:2]),
 }
 # Every new option at once, every slot used: three application profiles copied from cross-Region
-# profiles, a guardrail, native-body models, with the system profiles and triggers.
+# profiles, a guardrail, native-body models, team keys, with the system profiles and triggers.
 EVERYTHING = {
     **EVERY_SLOT,
     **ALL_TRIGGERS,
+    "AuthMode": "KEYS",
     "ApplicationInferenceProfileArns": ",".join(APP_PROFILES),
     "ApplicationInferenceProfileModels": ",".join(APP_PROFILE_MODELS),
     "ApplicationInferenceProfileRegions": "us-east-1,us-east-2,us-west-2,ca-central-1,sa-east-1,us-west-1",
@@ -96,6 +102,7 @@ PARAMETER_SETS = {
     "api-key": {"AuthMode": "API_KEY", "ModelIds": "mistral.mistral-small-2402-v1:0", "DefaultModel": "mistral.mistral-small-2402-v1:0"},
     "app-profiles": APP_PROFILES_HERE,
     "guardrail": {"GuardrailArn": GUARDRAIL},
+    "keys": {"AuthMode": "KEYS"},
     "everything": EVERYTHING,
 }
 
@@ -234,6 +241,8 @@ def expected_other(ev: Evaluator, function_id: str) -> set[tuple[str, str]]:
             expected |= {(action, "<GetAtt ToolsQueue.Arn>") for action in SQS_POLL_ACTIONS}
         if ev.condition("EventBridgeEnabled"):
             expected.add(("sqs:SendMessage", "<GetAtt ToolsDeadLetterQueue.Arn>"))
+    if ev.condition("UseKeysAuth"):
+        expected |= {(action, KEYS_TABLE_ARN) for action in KEYS_TABLE_ACTIONS}
     return expected
 
 
@@ -442,6 +451,7 @@ def test_every_policy_fits_the_iam_quotas_with_every_option(template: dict[str, 
         "ApplicationInferenceProfileRegions": "ap-northeast-1,ap-northeast-2,ap-northeast-3,ap-southeast-1,ap-southeast-2,ap-south-1",
         "GuardrailArn": f"arn:aws:bedrock:{region}:{ACCOUNT}:guardrail/abcdefghijkl",
         "DefaultModel": "",
+        "AuthMode": "KEYS",
         **ALL_TRIGGERS,
     }
     ev = Evaluator(transform(template, long_ids), long_ids, region=region)
@@ -589,6 +599,36 @@ def stream_application_profiles_from_tools(t: dict[str, Any]) -> None:
     )
 
 
+def _keys_statement(t: dict[str, Any]) -> dict[str, Any]:
+    (statement,) = _policy_statements(t, "KeysTablePolicy")
+    return statement
+
+
+def scan_the_keys_table(t: dict[str, Any]) -> None:
+    _keys_statement(t)["Action"].append("dynamodb:Scan")
+
+
+def put_whole_items_in_the_keys_table(t: dict[str, Any]) -> None:
+    _keys_statement(t)["Action"] = ["dynamodb:GetItem", "dynamodb:PutItem"]
+
+
+def any_dynamodb_action_on_the_keys_table(t: dict[str, Any]) -> None:
+    _keys_statement(t)["Action"] = "dynamodb:*"
+
+
+def keys_table_indexes_too(t: dict[str, Any]) -> None:
+    _keys_statement(t)["Resource"] = [{"Fn::GetAtt": ["KeysTable", "Arn"]}, {"Fn::Sub": "${KeysTable.Arn}/index/by-name"}]
+
+
+def every_table_in_the_account(t: dict[str, Any]) -> None:
+    _keys_statement(t)["Resource"] = {"Fn::Sub": "arn:${AWS::Partition}:dynamodb:${AWS::Region}:${AWS::AccountId}:table/*"}
+
+
+def grant_the_keys_table_in_every_auth_mode(t: dict[str, Any]) -> None:
+    del t["Resources"]["KeysTablePolicy"]["Condition"]
+    t["Resources"]["ToolsRole"]["Properties"]["ManagedPolicyArns"].append({"Ref": "KeysTablePolicy"})
+
+
 NEW_WIDENINGS: dict[str, Callable[[dict[str, Any]], None]] = {
     f.__name__: f
     for f in (
@@ -599,6 +639,11 @@ NEW_WIDENINGS: dict[str, Callable[[dict[str, Any]], None]] = {
         reach_a_model_through_another_application_profile,
         application_profile_model_in_any_region,
         stream_application_profiles_from_tools,
+        scan_the_keys_table,
+        put_whole_items_in_the_keys_table,
+        any_dynamodb_action_on_the_keys_table,
+        keys_table_indexes_too,
+        every_table_in_the_account,
     )
 }
 
@@ -644,6 +689,13 @@ def test_a_widened_template_fails_the_check_with_every_option(template: dict[str
 def test_a_guardrail_grant_without_a_guardrail_parameter_fails_the_check(template: dict[str, Any]) -> None:
     widened = copy.deepcopy(template)
     apply_the_guardrail_without_one_configured(widened)
+    with pytest.raises(AssertionError):
+        check_least_privilege(widened, US_PROFILE)
+
+
+def test_a_keys_table_grant_outside_keys_mode_fails_the_check(template: dict[str, Any]) -> None:
+    widened = copy.deepcopy(template)
+    grant_the_keys_table_in_every_auth_mode(widened)
     with pytest.raises(AssertionError):
         check_least_privilege(widened, US_PROFILE)
 

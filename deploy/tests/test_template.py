@@ -1,6 +1,7 @@
 """The rest of template.yaml's contract, on the transformed template: routes and how API Gateway
-calls each function, auth on every route in both auth modes, the optional pieces, outputs, build
-settings, timeouts, logs, the parameter rules, and the metrics namespace, dashboard and alarms."""
+calls each function, auth on every route in the AWS_IAM and API_KEY modes (KEYS: test_keys.py),
+the optional pieces, outputs, build settings, timeouts, logs, the parameter rules, and the
+metrics namespace, dashboard and alarms."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from cfn import ROOT, Evaluator, load_template, transform
 ROUTES = {
     ("/v1/chat/completions", "post"): "ConverseFunction",
     ("/v1/models", "get"): "ConverseFunction",
+    ("/v1/key", "get"): "ConverseFunction",
     ("/stream/v1/chat/completions", "post"): "StreamFunction",
     ("/tools/v1/chat/completions", "post"): "ToolsFunction",
 }

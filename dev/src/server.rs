@@ -5,6 +5,7 @@ use std::net::SocketAddr;
 
 use axum::serve::ListenerExt;
 use shared::bedrock::SdkBedrock;
+use shared::keys::KeysTable;
 use shared::tools::Toolbox;
 use shared::{AppState, Config, ToolsState};
 use tokio::net::TcpListener;
@@ -76,7 +77,16 @@ pub async fn start(
         }
         Backend::Aws => (None, SdkBedrock::from_env(&config).await),
     };
-    serve(addr, ToolsState::new(AppState::new(config, bedrock.into_shared()), tools), emulator).await
+    // With KEYS_TABLE, keys live in that DynamoDB table (AWS_ENDPOINT_URL_DYNAMODB for a local one).
+    let table = match &config.keys {
+        Some(settings) => Some(KeysTable::from_env(settings.table.clone()).await),
+        None => None,
+    };
+    let mut app = AppState::new(config, bedrock.into_shared());
+    if let Some(table) = table {
+        app = app.with_keys(table);
+    }
+    serve(addr, ToolsState::new(app, tools), emulator).await
 }
 
 /// Serves all routes over `state` (tests pass their own state).

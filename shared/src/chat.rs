@@ -16,20 +16,29 @@ use crate::config::{AllowedModel, Config};
 use crate::convert::Conversation;
 use crate::convert::response::{Envelope, message_from_converse};
 use crate::error::ApiError;
+use crate::keys::{Budgeter, Caller};
+use crate::model_choice::router::StreamCharge;
 use crate::model_choice::{Expectations, Ledger, ModelRouter, Plan};
 
-/// A request checked once for every model, and the models that may answer it.
+/// A request checked once for every model, the models that may answer it, and (under a key)
+/// what every call is reserved and settled through.
 pub struct Planned<'c> {
     pub conversation: Conversation,
     pub plan: Plan<'c>,
+    pub budget: Option<Budgeter>,
 }
 
-/// Checks `request` and plans it: a request no model could take is refused here, before any
-/// Bedrock call (triage included).
-pub fn plan<'c>(config: &'c Config, request: &ChatRequest, route: RouteKind) -> Result<Planned<'c>, ApiError> {
+/// Checks `request` and plans it among the models the caller's key may use: a request no model
+/// could take is refused here, before any Bedrock call (triage included).
+pub fn plan<'c>(
+    config: &'c Config,
+    request: &ChatRequest,
+    route: RouteKind,
+    caller: Option<&Caller>,
+) -> Result<Planned<'c>, ApiError> {
     let conversation = Conversation::from_chat(request, config)?;
-    let plan = Plan::new(config, request, &conversation, route)?;
-    Ok(Planned { conversation, plan })
+    let plan = Plan::new(config, request, &conversation, route, caller.map(|c| c.key.as_ref()))?;
+    Ok(Planned { conversation, plan, budget: caller.map(Caller::budgeter) })
 }
 
 /// A routed answer, with what the metrics need.
@@ -49,9 +58,10 @@ pub async fn answer<'c>(
     request: &ChatRequest,
     planned: Planned<'c>,
 ) -> Result<Answer<'c>, ApiError> {
-    let Planned { conversation, plan } = planned;
+    let Planned { conversation, plan, budget } = planned;
     let expect = if plan.policy == Policy::Cascade { Expectations::of(request) } else { Expectations::default() };
-    let mut router = ModelRouter::new(config, bedrock, plan, Instant::now() + config.routing.deadline);
+    let mut router =
+        ModelRouter::new(config, bedrock, plan, Instant::now() + config.routing.deadline).with_budget(budget);
     router.triage(request).await;
     let (output, model) = router.answer(&conversation, &expect).await?;
     let (message, finish_reason) = message_from_converse(&output);
@@ -69,6 +79,8 @@ pub struct Streamed<'c> {
     pub model: &'c AllowedModel,
     pub ledger: Ledger,
     pub bedrock_time: Duration,
+    /// Under a key, the streamed call's reservation, settled when the stream ends.
+    pub charge: Option<StreamCharge>,
 }
 
 /// One routed answer as a stream. Under `cascade` the answer is checked before anything is
@@ -84,12 +96,13 @@ pub async fn stream<'c>(
     if planned.plan.policy == Policy::Cascade {
         let answer = answer(config, bedrock, request, planned).await?;
         let started = started::replayed(&answer.output)?;
-        return Ok(Streamed { started, model: answer.model, ledger: answer.ledger, bedrock_time: answer.bedrock_time });
+        let Answer { model, ledger, bedrock_time, .. } = answer;
+        return Ok(Streamed { started, model, ledger, bedrock_time, charge: None });
     }
-    let Planned { conversation, plan } = planned;
-    let mut router = ModelRouter::new(config, bedrock, plan, deadline);
+    let Planned { conversation, plan, budget } = planned;
+    let mut router = ModelRouter::new(config, bedrock, plan, deadline).with_budget(budget);
     router.triage(request).await;
-    let (started, model) = router.open_stream(&conversation).await?;
+    let (started, model, charge) = router.open_stream(&conversation).await?;
     let bedrock_time = router.bedrock_time();
-    Ok(Streamed { started, model, ledger: router.into_ledger(), bedrock_time })
+    Ok(Streamed { started, model, ledger: router.into_ledger(), bedrock_time, charge })
 }

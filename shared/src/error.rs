@@ -45,6 +45,21 @@ pub enum ApiError {
     /// Bedrock did not answer within the time budget.
     #[error("{0}")]
     Timeout(String),
+    /// The caller's key may not use this model.
+    #[error("{0}")]
+    ModelNotAllowed(String),
+    /// The caller's key may not use this route.
+    #[error("{0}")]
+    RouteNotAllowed(String),
+    /// The caller's key has spent its budget for the period; retry after the reset, if any.
+    #[error("{message}")]
+    BudgetExceeded { message: String, retry_after: Option<u32> },
+    /// The caller's key is over its requests or tokens per minute.
+    #[error("{message}")]
+    RateLimited { message: String, retry_after: u32 },
+    /// The keys table cannot be read or written: fail closed, charge nothing.
+    #[error("{0}")]
+    KeysUnavailable(String),
     /// A bug or an impossible state on our side.
     #[error("{0}")]
     Internal(String),
@@ -104,6 +119,11 @@ impl ApiError {
             ApiError::Unavailable { .. } => (StatusCode::SERVICE_UNAVAILABLE, SERVER, "unavailable"),
             ApiError::Upstream(_) => (StatusCode::BAD_GATEWAY, SERVER, "bedrock_error"),
             ApiError::Timeout(_) => (StatusCode::GATEWAY_TIMEOUT, SERVER, "timeout"),
+            ApiError::ModelNotAllowed(_) => (StatusCode::FORBIDDEN, "permission_error", "model_not_allowed"),
+            ApiError::RouteNotAllowed(_) => (StatusCode::FORBIDDEN, "permission_error", "route_not_allowed"),
+            ApiError::BudgetExceeded { .. } => (StatusCode::TOO_MANY_REQUESTS, "insufficient_quota", "budget_exceeded"),
+            ApiError::RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, "rate_limit_error", "rate_limit_exceeded"),
+            ApiError::KeysUnavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, SERVER, "keys_store_unavailable"),
             ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, SERVER, "internal_error"),
         }
     }
@@ -132,7 +152,10 @@ impl ApiError {
 
     pub fn retry_after(&self) -> Option<u32> {
         match self {
-            ApiError::Throttled { retry_after, .. } | ApiError::Unavailable { retry_after, .. } => Some(*retry_after),
+            ApiError::Throttled { retry_after, .. }
+            | ApiError::Unavailable { retry_after, .. }
+            | ApiError::RateLimited { retry_after, .. } => Some(*retry_after),
+            ApiError::BudgetExceeded { retry_after, .. } => *retry_after,
             _ => None,
         }
     }

@@ -11,6 +11,7 @@ pub mod config;
 pub mod convert;
 pub mod cost;
 pub mod error;
+pub mod keys;
 pub mod logging;
 pub mod metrics;
 pub mod model_choice;

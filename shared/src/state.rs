@@ -7,24 +7,41 @@ use std::sync::Arc;
 
 use crate::bedrock::{Bedrock, SdkBedrock};
 use crate::config::{Config, ConfigError, Env};
+use crate::keys::{Keys, KeysTable};
 use crate::tools::Toolbox;
 
 #[derive(Clone)]
 pub struct AppState {
     pub config: Arc<Config>,
     pub bedrock: Arc<dyn Bedrock>,
+    /// Bearer keys, budgets and limits, when `KEYS_TABLE` is set: then every route needs a key.
+    pub keys: Option<Arc<Keys>>,
 }
 
 impl AppState {
     pub fn new(config: Config, bedrock: Arc<dyn Bedrock>) -> Self {
-        AppState { config: Arc::new(config), bedrock }
+        AppState { config: Arc::new(config), bedrock, keys: None }
     }
 
-    /// Configuration from the environment and the SDK client, as a Lambda cold start does it.
+    /// The same with keys over `table` (the settings are the configuration's `KEYS_*`).
+    pub fn with_keys(mut self, table: KeysTable) -> Self {
+        self.keys = self.config.keys.clone().map(|settings| Arc::new(Keys::new(table, settings)));
+        self
+    }
+
+    /// Configuration from the environment and the SDK clients, as a Lambda cold start does it.
     pub async fn from_env() -> Result<Self, ConfigError> {
         let config = Config::load(&Env::process())?;
         let bedrock = SdkBedrock::from_env(&config).await.into_shared();
-        Ok(Self::new(config, bedrock))
+        let table = match &config.keys {
+            Some(settings) => Some(KeysTable::from_env(settings.table.clone()).await),
+            None => None,
+        };
+        let state = Self::new(config, bedrock);
+        Ok(match table {
+            Some(table) => state.with_keys(table),
+            None => state,
+        })
     }
 }
 

@@ -14,6 +14,7 @@ const LAYERS: &[&[&str]] = &[
     &["config"],
     &["bedrock"],
     &["convert"],
+    &["keys"],
     &["model_choice"],
     &["stream"],
     &["chat"],

@@ -9,6 +9,7 @@ use dev::server::{self, DevServer};
 use serde_json::Value;
 use shared::bedrock::SdkBedrock;
 use shared::config::Env;
+use shared::keys::KeysTable;
 use shared::tools::{Tool, Toolbox};
 use shared::{AppState, Config, ToolsState};
 
@@ -51,6 +52,15 @@ impl Harness {
 
     /// Also registers `extra` tools defined in code.
     pub async fn with_tools(vars: &[(&str, &str)], extra: Vec<Arc<dyn Tool>>) -> Self {
+        Self::build(vars, extra, None).await
+    }
+
+    /// Keys on (`KEYS_TABLE` must be among `vars`), over `table`.
+    pub async fn with_keys(vars: &[(&str, &str)], table: KeysTable) -> Self {
+        Self::build(vars, Vec::new(), Some(table)).await
+    }
+
+    async fn build(vars: &[(&str, &str)], extra: Vec<Arc<dyn Tool>>, table: Option<KeysTable>) -> Self {
         let env = env(vars);
         let config = Config::load(&env).expect("test configuration");
         let mut toolbox = Toolbox::load(&env).expect("test tool configuration");
@@ -59,7 +69,11 @@ impl Harness {
         }
         let emulator = Emulator::start().await.expect("emulator");
         let bedrock = SdkBedrock::for_endpoint(&emulator.url(), &config).into_shared();
-        let state = ToolsState::new(AppState::new(config, bedrock), toolbox);
+        let mut app = AppState::new(config, bedrock);
+        if let Some(table) = table {
+            app = app.with_keys(table);
+        }
+        let state = ToolsState::new(app, toolbox);
         let server = server::serve(SocketAddr::from(([127, 0, 0, 1], 0)), state.clone(), Some(emulator))
             .await
             .expect("dev server");

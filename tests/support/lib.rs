@@ -6,9 +6,11 @@
 //! on it ([`frames`]), the caller's side of server-sent events ([`sse`]), the tool-loop tests'
 //! helpers ([`tools`]), the routing report's arithmetic ([`accounts`]), `template.yaml` for the drift tests ([`template`]), and for the benches: what they send ([`workload`]), the release binaries
 //! as processes ([`processes`]) and what they measure with ([`measure`]).
+//! The keys tests' DynamoDB, moto's server as a process with the real SDK client on it: [`dynamo`].
 
 pub mod accounts;
 pub mod concurrent;
+pub mod dynamo;
 mod events;
 pub mod frames;
 mod harness;

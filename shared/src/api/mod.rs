@@ -2,6 +2,7 @@
 //! SDKs work unmodified against this service.
 
 pub mod chunk;
+pub mod key;
 pub mod models;
 pub mod request;
 pub mod response;

@@ -5,6 +5,7 @@
 
 mod env;
 pub mod guardrail;
+pub mod keys;
 pub mod models;
 pub mod routing;
 
@@ -67,6 +68,8 @@ pub struct Config {
     pub metrics_namespace: Option<String>,
     /// The certificate authorities the Bedrock client trusts.
     pub tls_roots: TlsRoots,
+    /// Bearer keys with budgets and limits, when `KEYS_TABLE` is set.
+    pub keys: Option<keys::KeySettings>,
 }
 
 /// The certificate authorities the Bedrock client trusts (`BEDROCK_TLS_ROOTS`).
@@ -108,6 +111,7 @@ impl Config {
             guardrail: Guardrail::load(env)?,
             metrics_namespace: metrics_namespace(env)?,
             tls_roots: tls_roots(env)?,
+            keys: keys::KeySettings::load(env)?,
         })
     }
 

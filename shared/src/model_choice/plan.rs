@@ -15,6 +15,7 @@ use crate::config::routing::{Policy, RouteKind};
 use crate::config::{AllowedModel, Config};
 use crate::convert::Conversation;
 use crate::error::ApiError;
+use crate::keys::KeyRecord;
 
 #[derive(Debug, Clone)]
 pub struct Plan<'c> {
@@ -26,15 +27,17 @@ pub struct Plan<'c> {
 }
 
 impl<'c> Plan<'c> {
+    /// The plan for `request`; with a `key`, only among the models the key may use.
     pub fn new(
         config: &'c Config,
         request: &ChatRequest,
         conversation: &Conversation,
         route: RouteKind,
+        key: Option<&KeyRecord>,
     ) -> Result<Self, ApiError> {
         let mut capable = Vec::new();
         let mut unfit = Vec::new();
-        for model in config.tiers() {
+        for model in config.tiers().filter(|m| key.is_none_or(|k| k.allows(m))) {
             match conversation.fit(model) {
                 Ok(()) => capable.push(model),
                 Err(why) => unfit.push(why),
@@ -55,10 +58,16 @@ impl<'c> Plan<'c> {
                         "chooses among models for `model: \"auto\"`; with a named model there is nothing to choose, so remove it or send model auto",
                     ));
                 }
+                if let Some(key) = key.filter(|k| !k.allows(model)) {
+                    return Err(not_allowed(key, &model.id));
+                }
                 conversation.fit(model)?;
                 Ok(Plan { policy: Policy::Fixed, ladder: vec![model], top })
             }
             Choice::Auto => {
+                if let Some(key) = key.filter(|k| !k.allows_auto()) {
+                    return Err(not_allowed(key, "auto"));
+                }
                 if capable.is_empty() {
                     return Err(no_tier_fits(unfit));
                 }
@@ -93,6 +102,16 @@ impl<'c> Plan<'c> {
     pub fn climbs_on_faults(&self) -> bool {
         matches!(self.policy, Policy::Cascade | Policy::Triage)
     }
+}
+
+/// The 403 for a model the caller's key may not use.
+fn not_allowed(key: &KeyRecord, model: &str) -> ApiError {
+    ApiError::ModelNotAllowed(format!(
+        "API key {} ({}) may not use `{model}`; it may use {}",
+        key.id,
+        key.name,
+        key.models_text()
+    ))
 }
 
 /// The 400 for `auto` when no tier can take the request: what each tier lacks, so the caller

@@ -31,6 +31,7 @@ use crate::config::routing::Policy;
 use crate::config::{AllowedModel, Config};
 use crate::convert::Conversation;
 use crate::error::ApiError;
+use crate::keys::{Budgeter, Reservation};
 
 pub struct ModelRouter<'c> {
     config: &'c Config,
@@ -42,6 +43,15 @@ pub struct ModelRouter<'c> {
     position: usize,
     /// Time spent waiting on Bedrock, for the metrics.
     bedrock_time: Duration,
+    /// The caller's key: every call reserves its worst case before it is made and settles its
+    /// real cost after, and only models the key may use are called.
+    budget: Option<Budgeter>,
+}
+
+/// A started stream's open reservation, settled when the stream ends.
+pub struct StreamCharge {
+    pub budget: Budgeter,
+    pub reservation: Reservation,
 }
 
 /// How a climb ended without an answer: the last fault, else why the last model was skipped.
@@ -60,7 +70,13 @@ impl Misses {
 impl<'c> ModelRouter<'c> {
     pub fn new(config: &'c Config, bedrock: &'c dyn Bedrock, plan: Plan<'c>, deadline: Instant) -> Self {
         let ledger = Ledger::new(plan.policy, plan.top.and_then(|m| m.price));
-        ModelRouter { config, bedrock, plan, ledger, deadline, position: 0, bedrock_time: Duration::ZERO }
+        ModelRouter { config, bedrock, plan, ledger, deadline, position: 0, bedrock_time: Duration::ZERO, budget: None }
+    }
+
+    /// Every call of this router is reserved and settled through `budget`.
+    pub fn with_budget(mut self, budget: Option<Budgeter>) -> Self {
+        self.budget = budget;
+        self
     }
 
     pub fn plan(&self) -> &Plan<'c> {
@@ -87,10 +103,16 @@ impl<'c> ModelRouter<'c> {
         }
         let Ok(call) = triage::conversation(request) else { return };
         let Some(model) = triage::triage_model(self.config, &call) else { return };
+        if self.budget.as_ref().is_some_and(|b| !b.key().allows(model)) {
+            return;
+        }
         let outcome = match call.finish(model) {
             Err(why) => Err((format!("the triage call could not be made: {why}"), None)),
-            Ok(request) => match self.call(request).await {
+            Ok(request) => match self.call(model, request).await {
                 Err(_) => Err(("the triage call ran out of time".to_owned(), None)),
+                Ok(Err(error @ ApiError::BudgetExceeded { .. })) => {
+                    Err((format!("the triage call was not made: {error}"), None))
+                }
                 Ok(Err(error)) => Err((format!("the triage call failed: {}", error.code()), None)),
                 Ok(Ok(output)) => match triage::read(&output) {
                     Ok(difficulty) => Ok((difficulty, output)),
@@ -127,8 +149,9 @@ impl<'c> ModelRouter<'c> {
                 self.plan.policy == Policy::Cascade && position >= start && position + 1 < self.plan.ladder.len();
             for model in self.candidates() {
                 let Some(request) = self.request_for(conversation, model, may_escalate, &mut misses) else { continue };
-                let output = match self.call(request).await {
+                let output = match self.call(model, request).await {
                     Err(_) => return Err(self.out_of_time()),
+                    Ok(Err(error @ ApiError::BudgetExceeded { .. })) => return Err(error),
                     Ok(Err(error)) => {
                         self.ledger.record(model, Outcome::Failed, Some(fault_reason(&error)), None);
                         if !is_fault(&error) {
@@ -154,12 +177,16 @@ impl<'c> ModelRouter<'c> {
     /// A started stream: the same order and fallbacks, faults only (tokens already sent cannot
     /// be taken back, so nothing is checked and no escalation is asked for). The answering
     /// attempt is recorded by whoever reads the stream to its end ([`Ledger::record_answered`]).
-    pub async fn open_stream(&mut self, conversation: &Conversation) -> Result<(Started, &'c AllowedModel), ApiError> {
+    pub async fn open_stream(
+        &mut self,
+        conversation: &Conversation,
+    ) -> Result<(Started, &'c AllowedModel, Option<StreamCharge>), ApiError> {
         let mut misses = Misses::default();
         for position in self.climb() {
             self.position = position;
             for model in self.candidates() {
-                let Some(request) = self.request_for(conversation, model, false, &mut misses) else { continue };
+                let Some(mut request) = self.request_for(conversation, model, false, &mut misses) else { continue };
+                let reservation = self.reserve(model, &mut request).await?;
                 let whole = request.tool_config.is_some() && !model.capabilities.streaming_tools;
                 let bedrock = self.bedrock;
                 let open = async move {
@@ -170,10 +197,19 @@ impl<'c> ModelRouter<'c> {
                         started::open(bedrock, request).await
                     }
                 };
-                match self.timed(open).await {
-                    Err(_) => return Err(self.out_of_time()),
-                    Ok(Ok(stream)) => return Ok((stream, model)),
+                let opened = self.timed(open).await;
+                let charge = match (self.budget.clone(), reservation) {
+                    (Some(budget), Some(reservation)) => Some(StreamCharge { budget, reservation }),
+                    _ => None,
+                };
+                match opened {
+                    Err(_) => {
+                        settle(charge, None).await;
+                        return Err(self.out_of_time());
+                    }
+                    Ok(Ok(stream)) => return Ok((stream, model, charge)),
                     Ok(Err(error)) => {
+                        settle(charge, Some((0, 0))).await;
                         self.ledger.record(model, Outcome::Failed, Some(fault_reason(&error)), None);
                         if !is_fault(&error) {
                             return Err(error);
@@ -207,6 +243,12 @@ impl<'c> ModelRouter<'c> {
         escalate: bool,
         misses: &mut Misses,
     ) -> Option<ModelRequest> {
+        if let Some(budget) = self.budget.as_ref().filter(|b| !b.key().allows(model)) {
+            let why = format!("API key {} may not use {}", budget.key().id, model.id);
+            tracing::info!(model = %model.id, "model skipped: the caller's key may not use it");
+            self.ledger.record_skipped(model, why);
+            return None;
+        }
         match conversation.finish(model) {
             Ok(mut request) => {
                 if escalate {
@@ -223,13 +265,42 @@ impl<'c> ModelRouter<'c> {
         }
     }
 
-    /// One whole answer from Bedrock, bounded by the deadline (`Err` when it passed).
+    /// One whole answer from Bedrock, bounded by the deadline (`Err` when it passed): the one
+    /// place a whole answer is asked for, reserved before and settled after under a key.
     async fn call(
         &mut self,
-        request: ModelRequest,
+        model: &AllowedModel,
+        mut request: ModelRequest,
     ) -> Result<Result<ConverseOutput, ApiError>, tokio::time::error::Elapsed> {
+        let reservation = match self.reserve(model, &mut request).await {
+            Ok(reservation) => reservation,
+            Err(error) => return Ok(Err(error)),
+        };
         let bedrock = self.bedrock;
-        self.timed(bedrock.answer(request)).await
+        let result = self.timed(bedrock.answer(request)).await;
+        if let (Some(budget), Some(reservation)) = (&self.budget, reservation) {
+            let tokens = match &result {
+                Ok(Ok(output)) => Some(output.usage().map_or((0, 0), |u| {
+                    (
+                        u64::try_from(u.input_tokens).unwrap_or_default(),
+                        u64::try_from(u.output_tokens).unwrap_or_default(),
+                    )
+                })),
+                Ok(Err(_)) => Some((0, 0)),
+                Err(_) => None,
+            };
+            // Boxed: the DynamoDB client's futures are deep, and every route's future holds this one.
+            Box::pin(budget.settle(reservation, tokens)).await;
+        }
+        result
+    }
+
+    /// The call's reservation under a key (none without one).
+    async fn reserve(&self, model: &AllowedModel, request: &mut ModelRequest) -> Result<Option<Reservation>, ApiError> {
+        match &self.budget {
+            Some(budget) => Box::pin(budget.reserve(model, request)).await.map(Some),
+            None => Ok(None),
+        }
     }
 
     /// Runs a Bedrock call within the deadline, counting the time spent.
@@ -254,6 +325,13 @@ impl<'c> ModelRouter<'c> {
             "no model answered within the request's time budget of {} ms (ROUTING_DEADLINE_MS). Retry, or shorten the prompt.",
             self.config.routing.deadline.as_millis()
         ))
+    }
+}
+
+/// Settles a stream's reservation that will not be read to its end.
+async fn settle(charge: Option<StreamCharge>, tokens: Option<(u64, u64)>) {
+    if let Some(StreamCharge { budget, reservation }) = charge {
+        Box::pin(budget.settle(reservation, tokens)).await;
     }
 }
 

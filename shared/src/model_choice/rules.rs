@@ -44,7 +44,7 @@ mod tests {
 
     fn pick(c: &Config, request: &ChatRequest) -> Result<String, ApiError> {
         let conversation = Conversation::from_chat(request, c)?;
-        let plan = Plan::new(c, request, &conversation, RouteKind::Chat)?;
+        let plan = Plan::new(c, request, &conversation, RouteKind::Chat, None)?;
         assert_eq!(plan.ladder.len(), 1, "rules chooses one model");
         Ok(plan.first().id.clone())
     }

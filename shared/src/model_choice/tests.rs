@@ -58,7 +58,7 @@ async fn run(
     route: RouteKind,
 ) -> (Result<String, ApiError>, Ledger) {
     let conversation = Conversation::from_chat(request, config).unwrap();
-    let plan = Plan::new(config, request, &conversation, route).unwrap();
+    let plan = Plan::new(config, request, &conversation, route, None).unwrap();
     let expect = if plan.policy == Policy::Cascade { Expectations::of(request) } else { Expectations::default() };
     let mut router = ModelRouter::new(config, bedrock, plan, Instant::now() + Duration::from_secs(5));
     router.triage(request).await;
@@ -67,7 +67,7 @@ async fn run(
 }
 
 fn plan<'c>(config: &'c Config, request: &ChatRequest) -> Result<Plan<'c>, ApiError> {
-    Plan::new(config, request, &Conversation::from_chat(request, config)?, RouteKind::Chat)
+    Plan::new(config, request, &Conversation::from_chat(request, config)?, RouteKind::Chat, None)
 }
 
 fn outcomes(ledger: &Ledger) -> Vec<(String, Outcome)> {
@@ -207,7 +207,7 @@ async fn an_escalated_tool_loop_stays_at_the_stronger_tier() {
     }));
     let chat = request("auto", json!({}));
     let conversation = Conversation::from_chat(&chat, &config).unwrap();
-    let plan = Plan::new(&config, &chat, &conversation, RouteKind::Tools).unwrap();
+    let plan = Plan::new(&config, &chat, &conversation, RouteKind::Tools, None).unwrap();
     let mut router = ModelRouter::new(&config, bedrock.as_ref(), plan, Instant::now() + Duration::from_secs(5));
     let expect = Expectations::of(&chat);
     assert_eq!(router.answer(&conversation, &expect).await.unwrap().1.id, LARGE);

@@ -3,9 +3,11 @@
 //! paths API Gateway forwards, so one table ([`ROUTES`]) builds every router, writes the 404
 //! text, and is what the template test checks `template.yaml` against.
 
+mod auth;
 mod body;
 mod chat;
 mod extract;
+mod key;
 mod models;
 pub mod observe;
 mod stage;
@@ -18,6 +20,7 @@ use axum::Router;
 use axum::routing::{MethodFilter, MethodRouter, on};
 
 use crate::error::ApiError;
+use crate::keys::Keys;
 use crate::state::{AppState, ToolsState};
 
 pub use body::read_body;
@@ -48,6 +51,7 @@ pub const ROUTES: &[Route] = &[
         handler: Handler::App(|m| on(m, chat::post_chat)),
     },
     Route { method: "GET", path: "/v1/models", function: "converse", handler: Handler::App(|m| on(m, models::list)) },
+    Route { method: "GET", path: "/v1/key", function: "converse", handler: Handler::App(|m| on(m, key::get_key)) },
     Route {
         method: "POST",
         path: "/stream/v1/chat/completions",
@@ -64,28 +68,28 @@ pub const ROUTES: &[Route] = &[
 
 /// The `converse` function: synchronous chat and the model list.
 pub fn converse_router(state: AppState) -> Router {
-    let metrics = namespace(&state);
-    finish(app_routes(&["converse"]).with_state(state), metrics)
+    let (metrics, keys) = (namespace(&state), state.keys.clone());
+    finish(app_routes(&["converse"]).with_state(state), metrics, keys)
 }
 
 /// The `stream` function: server-sent events through Lambda response streaming.
 pub fn stream_router(state: AppState) -> Router {
-    let metrics = namespace(&state);
-    finish(app_routes(&["stream"]).with_state(state), metrics)
+    let (metrics, keys) = (namespace(&state), state.keys.clone());
+    finish(app_routes(&["stream"]).with_state(state), metrics, keys)
 }
 
 /// The `tools` function: the server-side tool loop.
 pub fn tools_router(state: ToolsState) -> Router {
-    let metrics = namespace(&state.app);
-    finish(tool_routes().with_state(state), metrics)
+    let (metrics, keys) = (namespace(&state.app), state.app.keys.clone());
+    finish(tool_routes().with_state(state), metrics, keys)
 }
 
 /// Every function's routes on one router, as API Gateway would route them (the dev server).
 pub fn all_routes(state: ToolsState) -> Router {
-    let metrics = namespace(&state.app);
+    let (metrics, keys) = (namespace(&state.app), state.app.keys.clone());
     let routes =
         app_routes(&["converse", "stream"]).with_state(state.app.clone()).merge(tool_routes().with_state(state));
-    finish(routes, metrics)
+    finish(routes, metrics, keys)
 }
 
 fn namespace(state: &AppState) -> Option<Arc<str>> {
@@ -114,12 +118,14 @@ fn method(route: &Route) -> MethodFilter {
     }
 }
 
-/// JSON 404/405 in the API's error shape, a metrics record per request, and stage-free paths:
-/// the stage is stripped before routing, so the inner router is wrapped as a whole.
-fn finish(routes: Router, metrics: Option<Arc<str>>) -> Router {
+/// JSON 404/405 in the API's error shape, the key check when keys are on, a metrics record per
+/// request (refusals included), and stage-free paths: the stage is stripped before routing, so
+/// the inner router is wrapped as a whole.
+fn finish(routes: Router, metrics: Option<Arc<str>>, keys: Option<Arc<Keys>>) -> Router {
     let inner = routes
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
+        .layer(axum::middleware::from_fn_with_state(keys, auth::authenticate))
         .layer(axum::middleware::from_fn_with_state(metrics, observe::observe));
     Router::new().fallback_service(tower::ServiceBuilder::new().map_request(stage::strip_stage).service(inner))
 }

@@ -14,6 +14,7 @@ use crate::chat;
 use crate::config::routing::RouteKind;
 use crate::convert::response::Envelope;
 use crate::error::ApiError;
+use crate::keys::Caller;
 use crate::state::AppState;
 use crate::stream::{self, ChunkMapper, Deadline, StreamMetrics};
 use axum::Extension;
@@ -25,11 +26,12 @@ use tokio::time::Instant;
 pub async fn post_stream_chat(
     State(state): State<AppState>,
     began: Option<Extension<RequestStarted>>,
+    caller: Option<Extension<Caller>>,
     ChatBody(request): ChatBody,
 ) -> Result<Response, ApiError> {
     let config = &state.config;
     let bedrock = state.bedrock.as_ref();
-    let planned = chat::plan(config, &request, RouteKind::Stream)?;
+    let planned = chat::plan(config, &request, RouteKind::Stream, caller.as_deref())?;
     if request.stream != Some(true) {
         let answer = chat::answer(config, bedrock, &request, planned).await?;
         let tool_calls = answer.completion.choices[0].message.tool_calls.as_ref().map_or(0, Vec::len);
@@ -47,8 +49,8 @@ pub async fn post_stream_chat(
     });
     let model = streamed.model;
     let mapper = ChunkMapper::new(Envelope::new(&model.id), model.price);
-    let body =
-        Body::from_stream(stream::sse_recorded(streamed.started, mapper, Some(streamed.ledger), deadline, metrics));
+    let accounts = stream::Accounts { ledger: Some(streamed.ledger), charge: streamed.charge };
+    let body = Body::from_stream(stream::sse_recorded(streamed.started, mapper, accounts, deadline, metrics));
     let mut response = stream::sse::response(body);
     response.headers_mut().extend(routed_model(&model.id));
     response.extensions_mut().insert(Deferred);

@@ -16,7 +16,7 @@ use crate::error::ApiError;
 
 pub use crate::bedrock::Started;
 pub use chunks::ChunkMapper;
-pub use relay::{StreamMetrics, sse, sse_recorded};
+pub use relay::{Accounts, StreamMetrics, sse, sse_recorded};
 
 /// The time budget of one streamed answer, from the request to its last event.
 #[derive(Debug, Clone, Copy)]

@@ -27,6 +27,7 @@ use crate::api::request::ChatRequest;
 use crate::bedrock::Bedrock;
 use crate::config::{Config, ConfigError, Env};
 use crate::error::ApiError;
+use crate::keys::Caller;
 
 pub use registry::{Registry, RegistryError};
 pub use runs::{LoopFinish, ToolRun, ToolStatus, ToolsCompletion};
@@ -158,13 +159,15 @@ impl Toolbox {
     }
 }
 
-/// The tool-loop use case: check a `/tools/v1` request against the registry, run the loop.
+/// The tool-loop use case: check a `/tools/v1` request against the registry (and the caller's
+/// key, if any), run the loop.
 pub async fn run_chat(
     config: &Config,
     bedrock: &dyn Bedrock,
     toolbox: &Toolbox,
     request: ChatRequest,
+    caller: Option<&Caller>,
 ) -> Result<tool_loop::ToolsAnswer, ApiError> {
-    let call = request::prepare(config, toolbox, request)?;
+    let call = request::prepare(config, toolbox, request, caller)?;
     tool_loop::run(config, bedrock, toolbox, call).await
 }

@@ -14,6 +14,7 @@ use crate::config::Config;
 use crate::config::routing::RouteKind;
 use crate::convert::Conversation;
 use crate::error::ApiError;
+use crate::keys::{Budgeter, Caller};
 use crate::model_choice::{self, Plan};
 
 /// A validated tool-loop request.
@@ -27,6 +28,8 @@ pub struct ToolsCall<'c, 't> {
     pub tools: Vec<&'t Entry>,
     /// The caller's request, for triage and the routing checks.
     pub chat: ChatRequest,
+    /// Under a key, what every model call is reserved and settled through.
+    pub budget: Option<Budgeter>,
 }
 
 /// Checks `request` against the registry and prepares its first model call.
@@ -34,6 +37,7 @@ pub fn prepare<'c, 't>(
     config: &'c Config,
     toolbox: &'t Toolbox,
     mut request: ChatRequest,
+    caller: Option<&Caller>,
 ) -> Result<ToolsCall<'c, 't>, ApiError> {
     let tools = select(toolbox, request.tools.take())?;
     if !tools.is_empty() {
@@ -56,8 +60,8 @@ pub fn prepare<'c, 't>(
             "the last message must be a user or tool message: the tool loop adds the assistant's turns itself",
         ));
     }
-    let chat::Planned { conversation, plan } = chat::plan(config, &request, RouteKind::Tools)?;
-    Ok(ToolsCall { plan, conversation, tools, chat: request })
+    let chat::Planned { conversation, plan, budget } = chat::plan(config, &request, RouteKind::Tools, caller)?;
+    Ok(ToolsCall { plan, conversation, tools, chat: request, budget })
 }
 
 /// The registry entries `tools` names (every entry when absent), in request order.
@@ -111,7 +115,7 @@ mod tests {
         toolbox: &'t Toolbox,
         request: ChatRequest,
     ) -> Result<ToolsCall<'c, 't>, ApiError> {
-        prepare(config, toolbox, request)
+        prepare(config, toolbox, request, None)
     }
 
     #[test]

@@ -47,7 +47,7 @@ pub async fn run(
 ) -> Result<ToolsAnswer, ApiError> {
     let started = Instant::now();
     let deadline = started + toolbox.settings.deadline;
-    let ToolsCall { plan, mut conversation, tools, chat } = call;
+    let ToolsCall { plan, mut conversation, tools, chat, budget } = call;
     let expect = match plan.policy {
         Policy::Cascade => {
             Expectations::of(&chat).with_tools(tools.iter().map(|e| (e.name().to_owned(), Some(e.schema.clone()))))
@@ -55,7 +55,7 @@ pub async fn run(
         _ => Expectations::default(),
     };
     let mut envelope = Envelope::new(&plan.first().id);
-    let mut router = ModelRouter::new(config, bedrock, plan, deadline);
+    let mut router = ModelRouter::new(config, bedrock, plan, deadline).with_budget(budget);
     router.triage(&chat).await;
     let mut runs: Vec<ToolRun> = Vec::new();
     let mut last: Option<ConverseOutput> = None;

@@ -137,7 +137,7 @@ async fn deliver(
     })?;
 
     let outcome = match request {
-        Ok(request) => tools::run_chat(&state.app.config, state.app.bedrock.as_ref(), toolbox, request).await,
+        Ok(request) => tools::run_chat(&state.app.config, state.app.bedrock.as_ref(), toolbox, request, None).await,
         Err(e) => Err(e),
     };
     let mut answer = match outcome {

@@ -27,7 +27,7 @@ fn config() -> Config {
 pub(super) fn run(body: Value) -> Result<Prepared, ApiError> {
     let config = config();
     let request = ChatRequest::from_slice(body.to_string().as_bytes())?;
-    let planned = crate::chat::plan(&config, &request, crate::model_choice::RouteKind::Chat)?;
+    let planned = crate::chat::plan(&config, &request, crate::model_choice::RouteKind::Chat, None)?;
     prepare(&request, planned.plan.first(), &config)
 }
 

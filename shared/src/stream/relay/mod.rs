@@ -18,6 +18,7 @@ use crate::bedrock::EventStream;
 use crate::error::ApiError;
 use crate::metrics::Observation;
 use crate::model_choice::Ledger;
+use crate::model_choice::router::StreamCharge;
 
 /// How long the rest of a finished stream is read (normally it has already ended) so that its
 /// connection goes back to the pool instead of being closed.
@@ -38,16 +39,24 @@ pub struct StreamMetrics {
 /// The SSE body of a started answer: one frame per chunk, then `[DONE]`; or, if Bedrock fails
 /// or the deadline passes mid-way, one error event, and the body ends.
 pub fn sse(started: Started, mapper: ChunkMapper, deadline: Deadline) -> impl Stream<Item = Result<Bytes, Infallible>> {
-    sse_recorded(started, mapper, None, deadline, None)
+    sse_recorded(started, mapper, Accounts::default(), deadline, None)
 }
 
-/// The same, with the request's routing accounts (the streamed answer joins them at its end, and
-/// the last chunk carries their sums and the `routing` report), writing the request's metrics
-/// record when the stream ends.
+/// What a streamed answer settles when it ends: the request's routing accounts (the streamed
+/// answer joins them, and the last chunk carries their sums and the `routing` report) and,
+/// under a key, the streamed call's reservation.
+#[derive(Default)]
+pub struct Accounts {
+    pub ledger: Option<Ledger>,
+    pub charge: Option<StreamCharge>,
+}
+
+/// The same, with the request's accounts, writing the request's metrics record when the stream
+/// ends.
 pub fn sse_recorded(
     started: Started,
     mapper: ChunkMapper,
-    ledger: Option<Ledger>,
+    accounts: Accounts,
     deadline: Deadline,
     metrics: Option<StreamMetrics>,
 ) -> impl Stream<Item = Result<Bytes, Infallible>> {
@@ -57,7 +66,8 @@ pub fn sse_recorded(
         timer: Box::pin(tokio::time::sleep_until(deadline.at)),
         deadline,
         mapper,
-        ledger,
+        ledger: accounts.ledger,
+        charge: accounts.charge,
         phase: Phase::Streaming,
         frames: 0,
         started: Instant::now(),
@@ -86,6 +96,7 @@ struct Relay {
     deadline: Deadline,
     mapper: ChunkMapper,
     ledger: Option<Ledger>,
+    charge: Option<StreamCharge>,
     phase: Phase,
     frames: usize,
     started: Instant,
@@ -115,7 +126,7 @@ impl Relay {
                     biased;
                     () = &mut self.timer => {
                         let error = self.deadline.error(&self.mapper.envelope().model);
-                        return Some(self.fail(error));
+                        return Some(self.fail(error).await);
                     }
                     next = timed(&mut self.waiting, self.events.next()) => next,
                 },
@@ -126,34 +137,38 @@ impl Relay {
                     self.frames += 1;
                     self.first_frame_at.get_or_insert_with(tokio::time::Instant::now);
                     if self.mapper.is_finished() {
-                        self.account(&mut chunk);
+                        self.account(&mut chunk).await;
                         self.phase = Phase::Draining;
                         self.log_end("complete");
                         return Some(frames::last_chunk(&chunk));
                     }
                     return Some(frames::chunk(&chunk));
                 }
-                Some(Err(error)) => return Some(self.fail(error)),
+                Some(Err(error)) => return Some(self.fail(error).await),
                 None => {
                     self.phase = Phase::Done;
                     return Some(match self.mapper.end() {
                         Ok(Some(mut chunk)) => {
-                            self.account(&mut chunk);
+                            self.account(&mut chunk).await;
                             self.frames += 1;
                             self.log_end("complete");
                             frames::last_chunk(&chunk)
                         }
                         Ok(None) => Bytes::from_static(frames::DONE),
-                        Err(error) => self.fail(error),
+                        Err(error) => self.fail(error).await,
                     });
                 }
             }
         }
     }
 
-    /// The error event that ends the stream.
-    fn fail(&mut self, error: ApiError) -> Bytes {
+    /// The error event that ends the stream. Bedrock's usage never arrived, so a reservation is
+    /// settled at its worst case.
+    async fn fail(&mut self, error: ApiError) -> Bytes {
         self.phase = Phase::Done;
+        if let Some(StreamCharge { budget, reservation }) = self.charge.take() {
+            Box::pin(budget.settle(reservation, None)).await;
+        }
         self.record(error.status().as_u16(), Some(error.code()));
         tracing::warn!(
             model = %self.mapper.envelope().model,
@@ -186,7 +201,11 @@ impl Relay {
 impl Relay {
     /// The answer's last chunk carries the request's accounts: the streamed answer joins them
     /// (a checked cascade answer, replayed, is in them already).
-    fn account(&mut self, chunk: &mut ChatChunk) {
+    async fn account(&mut self, chunk: &mut ChatChunk) {
+        if let Some(StreamCharge { budget, reservation }) = self.charge.take() {
+            let tokens = self.mapper.usage().map(|u| (u.prompt_tokens, u.completion_tokens));
+            Box::pin(budget.settle(reservation, tokens)).await;
+        }
         let (Some(ledger), Some(usage)) = (&mut self.ledger, self.mapper.usage()) else { return };
         if !ledger.has_answer() {
             ledger.record_answered(&self.mapper.envelope().model, usage);
@@ -227,6 +246,12 @@ impl Drop for Relay {
         if self.phase == Phase::Streaming {
             // 499, nginx's "client closed request": the caller left before the answer ended.
             self.record(499, Some("client_closed"));
+            // Bedrock's usage will not arrive: the reservation is settled at its worst case.
+            if let Some(StreamCharge { budget, reservation }) = self.charge.take()
+                && let Ok(runtime) = tokio::runtime::Handle::try_current()
+            {
+                runtime.spawn(async move { budget.settle(reservation, None).await });
+            }
             tracing::info!(
                 model = %self.mapper.envelope().model,
                 frames = self.frames,
