@@ -293,3 +293,23 @@ async fn the_store_unavailable_fails_closed_and_charges_nothing() {
     assert!(answer["error"]["message"].as_str().unwrap().contains(TABLE), "{answer}");
     assert_eq!(h.emulator().requests(), 0, "nothing reached Bedrock");
 }
+
+#[tokio::test]
+async fn each_metrics_record_names_the_key_by_its_public_id_only() {
+    shared::metrics::capture();
+    let namespace = "KeysE2E";
+    let Setup { _dynamo: _server, table, h } = setup(&[("METRICS", "emf"), ("METRICS_NAMESPACE", namespace)]).await;
+    let (new, _) = admin::create(&table, named("metered")).await.unwrap();
+    assert_eq!(post(&h, "/v1/chat/completions", Some(&new.key), &chat("ministral-3b", "Hello")).await.0, 200);
+    let mut body = chat("ministral-3b", "Hello");
+    body["stream"] = json!(true);
+    let response =
+        h.http.post(h.url("/stream/v1/chat/completions")).bearer_auth(&new.key).json(&body).send().await.unwrap();
+    response.bytes().await.unwrap();
+    let records = shared::metrics::captured(namespace);
+    assert_eq!(records.len(), 2, "{records:?}");
+    for record in &records {
+        assert_eq!(record[shared::metrics::KEY_ID], new.id.as_str(), "{record}");
+        assert!(!record.to_string().contains(&new.key[new.key.len() - 20..]), "no secret in a record");
+    }
+}

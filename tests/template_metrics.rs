@@ -252,3 +252,20 @@ fn every_function_alarms_on_its_5xx_rate_and_its_throttle_rate() {
         }
     }
 }
+
+#[test]
+fn cost_per_key_sums_the_key_property_and_the_cost_the_functions_write() {
+    let template = template();
+    let (_, board) = resources_of(&template, "AWS::CloudWatch::Dashboard")[0];
+    let (body, _) = sub(&board["Properties"]["DashboardBody"], "DashboardBody");
+    let body: Json = serde_json::from_str(&body).unwrap();
+    let logs: Vec<&Json> = body["widgets"].as_array().unwrap().iter().filter(|w| w["type"] == "log").collect();
+    assert_eq!(logs.len(), 1, "one Logs Insights widget: cost per key");
+    let query = logs[0]["properties"]["query"].as_str().unwrap();
+    for read in [metrics::KEY_ID, metrics::COST.name] {
+        assert!(query.contains(read), "the widget reads {read}, which every record carries: {query}");
+    }
+    for group in ["ConverseLogGroup", "StreamLogGroup", "ToolsLogGroup"] {
+        assert!(query.contains(&format!("SOURCE '${{{group}}}'")), "{group} is searched: {query}");
+    }
+}

@@ -79,7 +79,15 @@ pub async fn start(
     };
     // With KEYS_TABLE, keys live in that DynamoDB table (AWS_ENDPOINT_URL_DYNAMODB for a local one).
     let table = match &config.keys {
-        Some(settings) => Some(KeysTable::from_env(settings.table.clone()).await),
+        Some(settings) => {
+            let table = KeysTable::from_env(settings.table.clone()).await;
+            // A local DynamoDB (dev/keys.env) starts empty: give it the table, as `gateway-admin
+            // init` would. A real table is the template's, and is left alone.
+            if std::env::var_os("AWS_ENDPOINT_URL_DYNAMODB").is_some() {
+                table.create().await.map_err(std::io::Error::other)?;
+            }
+            Some(table)
+        }
         None => None,
     };
     let mut app = AppState::new(config, bedrock.into_shared());

@@ -22,6 +22,9 @@ pub const ROUTE: &str = "Route";
 
 /// The dimension sets every record declares: per model and route (cost per model, tokens,
 /// latency), and per function alone (alarms and by-function views need a fixed dimension set).
+/// The property that names the caller's API key (its public id) when keys are on.
+pub const KEY_ID: &str = "KeyId";
+
 pub const DIMENSION_SETS: [&[&str]; 2] = [&[FUNCTION, MODEL, ROUTE], &[FUNCTION]];
 
 /// A CloudWatch unit.

@@ -20,6 +20,9 @@ pub struct Observation {
     pub time_to_first_token: Option<Duration>,
     pub tool_calls: usize,
     pub policy: Option<&'static str>,
+    /// The caller's key (its public id), when keys are on: a property, not a dimension, so
+    /// cost per key costs no custom metrics (the dashboard sums it with Logs Insights).
+    pub key_id: Option<String>,
 }
 
 impl Observation {
@@ -42,6 +45,7 @@ impl Observation {
             time_to_first_token: None,
             tool_calls,
             policy: routing.map(|r| r.policy),
+            key_id: None,
         }
     }
 
@@ -75,6 +79,9 @@ impl Observation {
         record.property("StatusCode", status).property("ErrorClass", code.unwrap_or("none"));
         if let Some(policy) = self.policy {
             record.property("RoutingPolicy", policy);
+        }
+        if let Some(key_id) = &self.key_id {
+            record.property(KEY_ID, key_id.as_str());
         }
         record
     }

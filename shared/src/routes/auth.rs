@@ -10,6 +10,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use http::HeaderMap;
 
+use super::observe::KeyId;
 use crate::keys::{Caller, Keys};
 
 /// The layer: `keys` is `None` when the deployment has no keys, and then it lets everything by.
@@ -20,12 +21,18 @@ pub async fn authenticate(State(keys): State<Option<Arc<Keys>>>, mut request: Re
         Ok(key) => key,
         Err(error) => return error.into_response(),
     };
+    let id = KeyId(key.id.clone());
     if let Err(error) = Box::pin(keys.admit(&key)).await {
-        return error.into_response();
+        return with_key_id(error.into_response(), id);
     }
     tracing::debug!(key_id = %key.id, "key accepted");
     request.extensions_mut().insert(Caller { key, keys });
-    next.run(request).await
+    with_key_id(next.run(request).await, id)
+}
+
+fn with_key_id(mut response: Response, id: KeyId) -> Response {
+    response.extensions_mut().insert(id);
+    response
 }
 
 /// The key a request presents: `Authorization: Bearer <key>`, else `x-api-key: <key>`.

@@ -18,6 +18,11 @@ use crate::metrics::Observation;
 #[derive(Debug, Clone, Copy)]
 pub struct RequestStarted(pub Instant);
 
+/// In a response's extensions: the caller's key, for the metrics record (the key check, inside
+/// this layer, puts it there).
+#[derive(Debug, Clone)]
+pub struct KeyId(pub String);
+
 /// In a response's extensions: the answer records its own metrics when it ends.
 #[derive(Debug, Clone, Copy)]
 pub struct Deferred;
@@ -33,7 +38,8 @@ pub async fn observe(State(namespace): State<Option<Arc<str>>>, mut request: Req
         return response;
     }
     let Some(route) = ROUTES.iter().find(|r| r.path == path) else { return response };
-    let observation = response.extensions().get::<Observation>().cloned().unwrap_or_default();
+    let mut observation = response.extensions().get::<Observation>().cloned().unwrap_or_default();
+    observation.key_id = response.extensions().get::<KeyId>().map(|k| k.0.clone());
     let code = response.extensions().get::<ErrorCode>().map(|c| c.0);
     observation
         .record(route.function, route.path, response.status().as_u16(), code, started.elapsed())

@@ -46,6 +46,7 @@ pub async fn post_stream_chat(
         route: "/stream/v1/chat/completions",
         request_started: began.map_or_else(Instant::now, |Extension(RequestStarted(at))| at),
         bedrock_before: streamed.bedrock_time,
+        key_id: caller.as_ref().map(|c| c.key.id.clone()),
     });
     let model = streamed.model;
     let mapper = ChunkMapper::new(Envelope::new(&model.id), model.price);

@@ -34,6 +34,8 @@ pub struct StreamMetrics {
     pub request_started: tokio::time::Instant,
     /// Time already spent on Bedrock before the stream started (triage, faults, the first event).
     pub bedrock_before: Duration,
+    /// The caller's key, when keys are on.
+    pub key_id: Option<String>,
 }
 
 /// The SSE body of a started answer: one frame per chunk, then `[DONE]`; or, if Bedrock fails
@@ -228,6 +230,7 @@ impl Relay {
             self.mapper.tool_calls(),
         );
         observation.time_to_first_token = self.first_frame_at.map(|at| at - metrics.request_started);
+        observation.key_id = metrics.key_id.clone();
         let latency = metrics.request_started.elapsed();
         observation.record(metrics.function, metrics.route, status, code, latency).emit(&metrics.namespace);
     }
