@@ -313,3 +313,35 @@ async fn each_metrics_record_names_the_key_by_its_public_id_only() {
         assert!(!record.to_string().contains(&new.key[new.key.len() - 20..]), "no secret in a record");
     }
 }
+
+#[tokio::test]
+async fn minute_counters_refuse_within_their_window_and_admit_in_the_next() {
+    use shared::keys::table::Admission;
+    let dynamo = DynamoServer::start().await;
+    let table = KeysTable::new(client(&dynamo.url()).await, TABLE);
+    table.create().await.unwrap();
+    let (id, ttl) = ("0123456789abcdef", 4_000_000_000);
+    let admit = |minute: &'static str| table.admit(id, minute, Some(2), None, ttl);
+    assert_eq!(admit("2026-12-02T11:59").await.unwrap(), Admission::Admitted);
+    assert_eq!(admit("2026-12-02T11:59").await.unwrap(), Admission::Admitted);
+    assert_eq!(admit("2026-12-02T11:59").await.unwrap(), Admission::OverRequests);
+    assert_eq!(admit("2026-12-02T12:00").await.unwrap(), Admission::Admitted, "a new minute, a new window");
+}
+
+#[tokio::test]
+async fn tokens_per_minute_count_what_calls_used() {
+    let Setup { _dynamo: _server, table, h } = setup(&[]).await;
+    let limited = key(&table, KeySpec { tpm: Some(40), ..named("wordy") }).await;
+    let body = chat("ministral-3b", "Write [[words:50]]");
+    let (first, _, answer) = post(&h, "/v1/chat/completions", Some(&limited), &body).await;
+    assert_eq!(first, 200, "{answer}");
+    assert!(answer["usage"]["total_tokens"].as_u64().unwrap() >= 40, "{answer}");
+    let (second, headers, answer) = post(&h, "/v1/chat/completions", Some(&limited), &body).await;
+    if second == 429 {
+        assert_eq!(answer["error"]["code"], "rate_limit_exceeded");
+        assert!(answer["error"]["message"].as_str().unwrap().contains("40 tokens per minute"), "{answer}");
+        assert!(headers.contains_key("retry-after"));
+    } else {
+        assert_eq!(second, 200, "only a new minute admits it: {answer}");
+    }
+}
