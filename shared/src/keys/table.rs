@@ -106,6 +106,20 @@ fn key_of(pk: String, sk: String) -> HashMap<String, AttributeValue> {
     HashMap::from([(PARTITION_KEY.to_owned(), s(pk)), (SORT_KEY.to_owned(), s(sk))])
 }
 
+/// An error and its causes, each as it describes itself (`dispatch failure: io error: client
+/// error (Connect): tcp connect error: Connection refused (os error 111)`): what went wrong
+/// before DynamoDB answered (no region, no credentials, no connection), in words.
+fn causes(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
 fn is_condition_failure<E: ProvideErrorMetadata>(error: &SdkError<E>) -> bool {
     error.as_service_error().and_then(ProvideErrorMetadata::code) == Some("ConditionalCheckFailedException")
 }
@@ -125,10 +139,14 @@ impl KeysTable {
         &self.table
     }
 
-    fn fail<E: std::fmt::Debug + ProvideErrorMetadata>(&self, action: &'static str, error: SdkError<E>) -> StoreError {
+    fn fail<E: std::error::Error + ProvideErrorMetadata + 'static>(
+        &self,
+        action: &'static str,
+        error: SdkError<E>,
+    ) -> StoreError {
         let detail = match error.as_service_error() {
             Some(service) => format!("{}: {}", service.code().unwrap_or("error"), service.message().unwrap_or("")),
-            None => format!("{error:?}").chars().take(200).collect(),
+            None => causes(&error).chars().take(300).collect(),
         };
         StoreError { table: self.table.clone(), action, detail }
     }
