@@ -345,3 +345,60 @@ async fn tokens_per_minute_count_what_calls_used() {
         assert_eq!(second, 200, "only a new minute admits it: {answer}");
     }
 }
+
+#[tokio::test]
+async fn a_budget_holds_and_the_ledger_stays_whole_when_the_store_goes_down_mid_run() {
+    logs();
+    let dynamo = DynamoServer::start().await;
+    let outage = tests::dynamo::Outage::relay(dynamo.addr()).await;
+    let table = KeysTable::new(client(&outage.url()).await, TABLE);
+    table.create().await.unwrap();
+    let h = Harness::with_keys(&[("KEYS_TABLE", TABLE), ("KEYS_CACHE_TTL_MS", "60000")], table.clone()).await;
+    let budget = Budget { nanos: 150_000, period: Period::Day };
+    let spec = KeySpec { budget: Some(budget), models: Some(vec!["ministral-3b".into()]), ..named("blinking") };
+    let (new, record) = admin::create(&table, spec).await.unwrap();
+    // Each model call waits 100 ms, so the outage below starts while calls are in flight and
+    // their settles meet it.
+    let requests = (0..40).map(|i| {
+        let mut body = chat("ministral-3b", "Write [[words:50]] [[slow:100]]");
+        body["max_tokens"] = json!(50);
+        let (h, key) = (&h, new.key.clone());
+        async move {
+            tokio::time::sleep(std::time::Duration::from_millis(i * 15)).await;
+            post(h, "/v1/chat/completions", Some(&key), &body).await
+        }
+    });
+    let run = join_all(requests);
+    let blink = async {
+        tokio::time::sleep(std::time::Duration::from_millis(150)).await;
+        outage.set_down(true);
+        let (status, _, answer) = post(&h, "/v1/chat/completions", Some(&new.key), &chat("ministral-3b", "Hi")).await;
+        tokio::time::sleep(std::time::Duration::from_millis(120)).await;
+        outage.set_down(false);
+        (status, answer)
+    };
+    let (answers, (during, during_answer)) = tokio::join!(run, blink);
+    assert_eq!(during, 503, "a request while the store is down fails closed: {during_answer}");
+    assert_eq!(during_answer["error"]["code"], "keys_store_unavailable");
+    let mut paid = 0i64;
+    let mut statuses = std::collections::BTreeMap::new();
+    for (status, _, answer) in &answers {
+        *statuses.entry(*status).or_insert(0) += 1;
+        match status {
+            200 => paid += nanos(&answer["usage"]["cost_usd"]),
+            429 => assert_eq!(answer["error"]["code"], "budget_exceeded", "{answer}"),
+            503 => assert_eq!(answer["error"]["code"], "keys_store_unavailable", "{answer}"),
+            other => panic!("unexpected {other}: {answer}"),
+        }
+    }
+    eprintln!("statuses {statuses:?}");
+    assert!(statuses.get(&200).copied().unwrap_or(0) >= 5, "{statuses:?}");
+    assert!(statuses.contains_key(&429), "the budget binds as well: {statuses:?}");
+    let state = table.window(&record.id, &Period::Day.window(time::OffsetDateTime::now_utc())).await.unwrap();
+    assert!(state.spent <= budget.nanos, "settled {} > budget {}", state.spent, budget.nanos);
+    assert_eq!(state.reserved, 0, "every reservation settled, the outage notwithstanding");
+    assert_eq!(state.spent as i64, paid, "settled spend is what the answers cost");
+    let ledger: u64 = table.spend(Some(&record.id)).await.unwrap().iter().map(|r| r.cost_nanos).sum();
+    assert_eq!(ledger as i64, paid, "the ledger is what the answers cost");
+    assert_no_key_in_logs(&[&new.key]);
+}

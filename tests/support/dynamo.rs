@@ -138,3 +138,59 @@ fn lock_path() -> PathBuf {
     let profile = exe.parent().and_then(Path::parent).expect("the target directory");
     profile.join("dynamodb-install.lock")
 }
+
+/// A TCP relay in front of a server that can be taken down and brought back, as a store that
+/// restarts looks to its clients: while it is down, every new connection is closed at once.
+/// The server behind it keeps its state, so what the gateway wrote before the outage is there
+/// after it.
+pub struct Outage {
+    addr: SocketAddr,
+    down: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Outage {
+    /// Relays a free loopback port to `target`.
+    pub async fn relay(target: SocketAddr) -> Outage {
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await.expect("a loopback port");
+        let addr = listener.local_addr().expect("its address");
+        let down = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let flag = down.clone();
+        let task = tokio::spawn(async move {
+            while let Ok((mut inbound, _)) = listener.accept().await {
+                if flag.load(std::sync::atomic::Ordering::SeqCst) {
+                    drop(inbound);
+                    continue;
+                }
+                tokio::spawn(async move {
+                    if let Ok(mut outbound) = tokio::net::TcpStream::connect(target).await {
+                        let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+                    }
+                });
+            }
+        });
+        Outage { addr, down, task }
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Down (`true`) or back (`false`).
+    pub fn set_down(&self, down: bool) {
+        self.down.store(down, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+impl Drop for Outage {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+impl DynamoServer {
+    /// The server's address, for a relay in front of it.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+}

@@ -10,8 +10,8 @@
 //!
 //! A call that fails is settled at zero (Bedrock charges nothing for it); a call the deadline
 //! cut, or a stream the caller left, at its reservation (Bedrock's usage never arrived, and a
-//! budget must err on the side of the budget). A settle that cannot be written is retried once;
-//! after that the reservation expires (`KEYS_RESERVATION_TTL_SECS`) and holds nothing.
+//! budget must err on the side of the budget). A settle that cannot be written is retried for
+//! about two seconds; after that the reservation expires (`KEYS_RESERVATION_TTL_SECS`) and holds nothing.
 
 use std::sync::Arc;
 
@@ -33,6 +33,14 @@ pub const IMAGE_TOKENS: u64 = 8192;
 /// Prompt-template tokens assumed per message, and per request.
 const TEMPLATE_TOKENS_PER_MESSAGE: u64 = 16;
 const TEMPLATE_TOKENS: u64 = 64;
+/// The pause after each failed settle before the next try: about two seconds in all.
+const SETTLE_RETRIES: [std::time::Duration; 5] = [
+    std::time::Duration::from_millis(50),
+    std::time::Duration::from_millis(150),
+    std::time::Duration::from_millis(400),
+    std::time::Duration::from_millis(1200),
+    std::time::Duration::ZERO,
+];
 
 /// Reserves and settles one request's model calls against its key's budget.
 #[derive(Clone)]
@@ -164,10 +172,15 @@ impl Budgeter {
             output_tokens: output,
             rate_ttl: now.unix_timestamp() + 120,
         };
-        for attempt in 1..=2 {
+        // A settle that finds its reservation gone changes nothing, so retrying is safe: a
+        // store that blinks (a restart, a throttle) still gets the charge.
+        for (attempt, pause) in SETTLE_RETRIES.iter().enumerate() {
             match self.keys.table.settle(&settlement).await {
                 Ok(_) => return,
-                Err(e) if attempt == 1 => tracing::warn!(key_id = %self.key.id, error = %e, "settle failed; retrying"),
+                Err(e) if attempt + 1 < SETTLE_RETRIES.len() => {
+                    tracing::warn!(key_id = %self.key.id, error = %e, "settle failed; retrying");
+                    tokio::time::sleep(*pause).await;
+                }
                 Err(e) => {
                     tracing::error!(key_id = %self.key.id, error = %e, "settle failed; the reservation will expire")
                 }
