@@ -208,12 +208,15 @@ async fn inference_profile_ids_are_sent_to_bedrock_as_is() {
 }
 
 #[tokio::test]
-async fn the_sync_route_points_streaming_callers_to_the_stream_route() {
+async fn the_sync_route_answers_streaming_callers_with_a_buffered_event_stream() {
     let h = Harness::start().await;
     let mut body = chat("mistral-large", "hi");
     body["stream"] = json!(true);
     let reply = h.post_json("/v1/chat/completions", &body).await;
-    assert_eq!(reply.status, 400);
-    assert!(reply.error_message().contains("/stream/v1/chat/completions"));
-    assert_eq!(h.emulator().requests(), 0);
+    assert_eq!(reply.status, 200);
+    assert_eq!(reply.headers["content-type"], "text/event-stream");
+    assert_eq!(reply.headers["x-stream-mode"], "buffered");
+    let text = reply.body.as_str().expect("an SSE body, not JSON");
+    assert!(text.starts_with("data: {") && text.ends_with("data: [DONE]\n\n"), "{text}");
+    assert_eq!(h.emulator().requests(), 1);
 }

@@ -81,7 +81,7 @@ async fn streams_text_as_chunks_then_done() {
 }
 
 #[tokio::test]
-async fn streams_a_tool_call_with_fragmented_arguments() {
+async fn streams_a_tool_call_whole_once_its_arguments_are_complete() {
     let h = Harness::start().await;
     let body = with_tools(
         stream_request(STREAMING_TOOLS_MODEL, r#"[[call:get_weather {"city":"Paris","unit":"celsius","days":3}]]"#),
@@ -89,17 +89,16 @@ async fn streams_a_tool_call_with_fragmented_arguments() {
     );
     let events = stream(&h, &body).await;
     let chunks = assert_complete_stream(&events);
+    // Bedrock sends the arguments in fragments; the caller gets the call in one delta, as
+    // Mistral's API sends it (index, id, type, name and complete arguments).
     let call_chunks: Vec<&Value> =
         chunks.iter().filter_map(|c| c["choices"][0]["delta"]["tool_calls"].get(0)).collect();
-    let opening = call_chunks[0];
-    assert_eq!(opening["index"], 0);
-    assert_eq!(opening["type"], "function");
-    assert_eq!(opening["function"]["name"], "get_weather");
-    assert_eq!(opening["function"]["arguments"], "");
-    assert!(opening["id"].as_str().unwrap().starts_with("tooluse_"));
-    let fragments = &call_chunks[1..];
-    assert!(fragments.len() >= 3, "arguments arrive in several fragments: {fragments:#?}");
-    assert!(fragments.iter().all(|f| f["index"] == 0 && f.get("id").is_none()));
+    assert_eq!(call_chunks.len(), 1, "{call_chunks:#?}");
+    let call = call_chunks[0];
+    assert_eq!(call["index"], 0);
+    assert_eq!(call["type"], "function");
+    assert_eq!(call["function"]["name"], "get_weather");
+    assert!(call["id"].as_str().unwrap().starts_with("tooluse_"));
 
     let calls = tool_calls(&chunks);
     assert_eq!(calls.len(), 1);

@@ -58,8 +58,12 @@ pub struct Price {
 pub struct Model {
     /// Foundation-model id, without any inference-profile prefix.
     pub id: &'static str,
-    /// Short name a caller may send instead of the id.
+    /// Short name a caller may send instead of the id; settings (`BEDROCK_INVOKE_MODELS`,
+    /// `MODEL_FALLBACKS`, `ROUTING_TIERS`, ...) name models by it too, so it never changes target.
     pub alias: &'static str,
+    /// Other names a caller may send: Mistral's API names for this model (dated, and the
+    /// `-latest` ones that Mistral's API serves this model under), see [`MODELS`].
+    pub names: &'static [&'static str],
     pub name: &'static str,
     pub tier: Tier,
     pub capabilities: Capabilities,
@@ -88,10 +92,27 @@ const fn price(input: f64, output: f64) -> Option<Price> {
 
 /// The Mistral family on Bedrock. Without `BEDROCK_MODEL_IDS` all are allowed and the first is
 /// the default; for `auto`, the first allowed model of a tier serves it.
+///
+/// Names. A `-latest` name means what Mistral's API serves under it, where Bedrock hosts that
+/// model: Mistral's models page (<https://docs.mistral.ai/getting-started/models/models_overview/>,
+/// found through its mirrors, July 2026) lists `mistral-large-latest` → `mistral-large-2512`
+/// (Mistral Large 3), `ministral-3b-latest` / `-8b-latest` / `-14b-latest` → the `-2512` Ministral
+/// 3 models, and its reasoning page says `magistral-small-latest` points to
+/// `magistral-small-2509`; `pixtral-large-latest` pointed to Pixtral Large until Mistral retired
+/// it, and Bedrock's Pixtral Large is that model. A `-latest` name whose Mistral model Bedrock
+/// does not host is not given to another model: `mistral-small-latest` (Mistral Small 4,
+/// `mistral-small-2603`) is unknown here, a 404, rather than Mistral Small 24.02 at five times
+/// the price. Dated names (`mistral-large-2407`, `mistral-large-2512`, ...) pin a version.
+/// Bare aliases (`mistral-large`, `mistral-small`, ...) keep naming what they always have (a
+/// deployment's settings name models by them, and changing their target would move its traffic
+/// to another model unannounced); the gateway's own `-latest` spellings of bare aliases that
+/// Mistral's API never used (`mistral-7b-latest`, `mixtral-8x7b-latest`, `mistral-large-3-latest`,
+/// `devstral-2-latest`) stay as they were, since they contradict nothing.
 pub const MODELS: &[Model] = &[
     Model {
         id: "mistral.mistral-large-2407-v1:0",
         alias: "mistral-large",
+        names: &["mistral-large-2407"],
         name: "Mistral Large 2 (24.07)",
         tier: Tier::Large,
         capabilities: caps(true, true, false, false, false),
@@ -101,6 +122,7 @@ pub const MODELS: &[Model] = &[
     Model {
         id: "mistral.mistral-7b-instruct-v0:2",
         alias: "mistral-7b",
+        names: &["mistral-7b-latest"],
         name: "Mistral 7B Instruct",
         tier: Tier::Small,
         capabilities: caps(false, false, false, false, false),
@@ -110,6 +132,7 @@ pub const MODELS: &[Model] = &[
     Model {
         id: "mistral.mixtral-8x7b-instruct-v0:1",
         alias: "mixtral-8x7b",
+        names: &["mixtral-8x7b-latest"],
         name: "Mixtral 8x7B Instruct",
         tier: Tier::Medium,
         capabilities: caps(false, false, false, false, false),
@@ -119,6 +142,7 @@ pub const MODELS: &[Model] = &[
     Model {
         id: "mistral.mistral-small-2402-v1:0",
         alias: "mistral-small",
+        names: &["mistral-small-2402"],
         name: "Mistral Small (24.02)",
         tier: Tier::Small,
         capabilities: caps(true, true, false, false, false),
@@ -128,6 +152,7 @@ pub const MODELS: &[Model] = &[
     Model {
         id: "mistral.mistral-large-2402-v1:0",
         alias: "mistral-large-2402",
+        names: &[],
         name: "Mistral Large (24.02)",
         tier: Tier::Large,
         capabilities: caps(true, true, false, false, false),
@@ -137,6 +162,7 @@ pub const MODELS: &[Model] = &[
     Model {
         id: "mistral.mistral-large-3-675b-instruct",
         alias: "mistral-large-3",
+        names: &["mistral-large-latest", "mistral-large-2512", "mistral-large-3-latest"],
         name: "Mistral Large 3",
         tier: Tier::Large,
         capabilities: caps(true, true, true, true, true),
@@ -146,6 +172,7 @@ pub const MODELS: &[Model] = &[
     Model {
         id: "mistral.pixtral-large-2502-v1:0",
         alias: "pixtral-large",
+        names: &["pixtral-large-latest", "pixtral-large-2502"],
         name: "Pixtral Large (25.02)",
         tier: Tier::Large,
         capabilities: caps(true, true, true, true, false),
@@ -155,6 +182,7 @@ pub const MODELS: &[Model] = &[
     Model {
         id: "mistral.ministral-3-3b-instruct",
         alias: "ministral-3b",
+        names: &["ministral-3b-latest", "ministral-3b-2512"],
         name: "Ministral 3 3B",
         tier: Tier::Small,
         capabilities: caps(true, true, true, true, true),
@@ -164,6 +192,7 @@ pub const MODELS: &[Model] = &[
     Model {
         id: "mistral.ministral-3-8b-instruct",
         alias: "ministral-8b",
+        names: &["ministral-8b-latest", "ministral-8b-2512"],
         name: "Ministral 3 8B",
         tier: Tier::Small,
         capabilities: caps(true, true, true, true, true),
@@ -173,6 +202,7 @@ pub const MODELS: &[Model] = &[
     Model {
         id: "mistral.ministral-3-14b-instruct",
         alias: "ministral-14b",
+        names: &["ministral-14b-latest", "ministral-14b-2512"],
         name: "Ministral 3 14B",
         tier: Tier::Medium,
         capabilities: caps(true, true, true, true, true),
@@ -182,6 +212,7 @@ pub const MODELS: &[Model] = &[
     Model {
         id: "mistral.magistral-small-2509",
         alias: "magistral-small",
+        names: &["magistral-small-latest", "magistral-small-2509"],
         name: "Magistral Small (25.09)",
         tier: Tier::Medium,
         capabilities: reasoning(caps(true, true, true, true, true)),
@@ -191,6 +222,7 @@ pub const MODELS: &[Model] = &[
     Model {
         id: "mistral.devstral-2-123b",
         alias: "devstral-2",
+        names: &["devstral-2-latest", "devstral-2512"],
         name: "Devstral 2 (123B)",
         tier: Tier::Medium,
         capabilities: caps(true, true, true, false, false),
@@ -217,10 +249,17 @@ pub fn lookup(id: &str) -> Option<&'static Model> {
 /// configuration): the common denominator, so we never promise what Bedrock may refuse.
 pub const UNKNOWN_CAPABILITIES: Capabilities = caps(true, true, false, false, false);
 
-/// Looks a catalog model up by alias (`mistral-large`, also with `-latest`) or id.
+/// Looks a catalog model up by alias (`mistral-large`), another of its names
+/// (`mistral-large-latest`, `mistral-large-2407`) or id.
 pub fn by_name(name: &str) -> Option<&'static Model> {
-    let alias = name.strip_suffix("-latest").unwrap_or(name);
-    MODELS.iter().find(|m| m.alias == alias).or_else(|| lookup(name))
+    MODELS.iter().find(|m| m.alias == name || m.names.contains(&name)).or_else(|| lookup(name))
+}
+
+impl Model {
+    /// Every name a caller may send for this model besides its id: the alias first.
+    pub fn all_names(&self) -> impl Iterator<Item = &'static str> + use<> {
+        std::iter::once(self.alias).chain(self.names.iter().copied())
+    }
 }
 
 #[cfg(test)]
@@ -259,18 +298,44 @@ mod tests {
     #[test]
     fn models_are_found_by_alias_or_id() {
         assert_eq!(by_name("ministral-3b").unwrap().id, "mistral.ministral-3-3b-instruct");
-        assert_eq!(by_name("mistral-large-latest").unwrap().id, "mistral.mistral-large-2407-v1:0");
+        assert_eq!(by_name("mistral-large-2407").unwrap().id, "mistral.mistral-large-2407-v1:0");
         assert_eq!(by_name("us.mistral.pixtral-large-2502-v1:0").unwrap().alias, "pixtral-large");
         assert!(by_name("gpt-4o").is_none());
     }
 
     #[test]
-    fn ids_and_aliases_are_unique() {
+    fn ids_and_names_are_unique() {
+        let mut names: Vec<&str> = MODELS.iter().flat_map(Model::all_names).collect();
+        let count = names.len();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), count, "a name designates one model");
         for (i, a) in MODELS.iter().enumerate() {
             for b in &MODELS[i + 1..] {
                 assert_ne!(a.id, b.id);
-                assert_ne!(a.alias, b.alias);
             }
         }
+    }
+
+    /// What Mistral's API serves under each `-latest` name, where Bedrock hosts it (the sources
+    /// are cited at [`MODELS`]); the bare aliases keep their targets.
+    #[test]
+    fn latest_names_mean_what_mistrals_api_serves() {
+        let id = |name: &str| by_name(name).map(|m| m.id);
+        assert_eq!(id("mistral-large-latest"), Some("mistral.mistral-large-3-675b-instruct"));
+        assert_eq!(id("mistral-large-2512"), Some("mistral.mistral-large-3-675b-instruct"));
+        assert_eq!(id("ministral-3b-latest"), Some("mistral.ministral-3-3b-instruct"));
+        assert_eq!(id("ministral-8b-latest"), Some("mistral.ministral-3-8b-instruct"));
+        assert_eq!(id("ministral-14b-latest"), Some("mistral.ministral-3-14b-instruct"));
+        assert_eq!(id("magistral-small-latest"), Some("mistral.magistral-small-2509"));
+        assert_eq!(id("pixtral-large-latest"), Some("mistral.pixtral-large-2502-v1:0"));
+        // Mistral Small 4 is not on Bedrock: the name is not lent to Small 24.02.
+        assert_eq!(id("mistral-small-latest"), None);
+        // Dated names pin the older models; bare aliases keep their targets.
+        assert_eq!(id("mistral-large-2407"), Some("mistral.mistral-large-2407-v1:0"));
+        assert_eq!(id("mistral-large"), Some("mistral.mistral-large-2407-v1:0"));
+        assert_eq!(id("mistral-small"), Some("mistral.mistral-small-2402-v1:0"));
+        assert_eq!(id("mistral-small-2402"), Some("mistral.mistral-small-2402-v1:0"));
+        assert_eq!(id("mistral-large-2402-latest"), None);
     }
 }

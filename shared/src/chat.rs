@@ -14,7 +14,7 @@ use crate::bedrock::{Bedrock, Started, started};
 use crate::config::routing::{Policy, RouteKind};
 use crate::config::{AllowedModel, Config};
 use crate::convert::Conversation;
-use crate::convert::response::{Envelope, message_from_converse};
+use crate::convert::response::{Envelope, ToolCalls, message_from_converse};
 use crate::error::ApiError;
 use crate::keys::{Budgeter, Caller};
 use crate::model_choice::router::StreamCharge;
@@ -51,7 +51,8 @@ pub struct Answer<'c> {
     pub bedrock_time: Duration,
 }
 
-/// One routed answer as a `chat.completion`.
+/// One routed answer as a `chat.completion`. With `parallel_tool_calls: false` the answer keeps
+/// the model's first tool call only ([`ToolCalls::limit`]), in the completion and in `output`.
 pub async fn answer<'c>(
     config: &'c Config,
     bedrock: &'c dyn Bedrock,
@@ -63,7 +64,8 @@ pub async fn answer<'c>(
     let mut router =
         ModelRouter::new(config, bedrock, plan, Instant::now() + config.routing.deadline).with_budget(budget);
     router.triage(request).await;
-    let (output, model) = router.answer(&conversation, &expect).await?;
+    let (mut output, model) = router.answer(&conversation, &expect).await?;
+    ToolCalls::of(request.parallel_tool_calls).limit(&mut output);
     let (message, finish_reason) = message_from_converse(&output);
     let bedrock_time = router.bedrock_time();
     let ledger = router.into_ledger();

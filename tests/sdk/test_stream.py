@@ -58,7 +58,8 @@ def test_openai_helper_reassembles_a_streamed_tool_call(openai_stream):
     ) as stream:
         argument_deltas = [e.arguments_delta for e in stream if e.type == "tool_calls.function.arguments.delta"]
         completion = stream.get_final_completion()
-    assert len([d for d in argument_deltas if d]) >= 3, "the arguments arrive in fragments"
+    # The call arrives whole (as Mistral's API sends it): its complete arguments in one delta.
+    assert [json.loads(d) for d in argument_deltas] == [{"city": "Paris", "unit": "celsius", "days": 3}]
     choice = completion.choices[0]
     assert choice.finish_reason == "tool_calls"
     (call,) = choice.message.tool_calls
@@ -139,17 +140,17 @@ def test_mistral_streams_text(mistral_stream):
     assert chunks[-1].usage.total_tokens == chunks[-1].usage.prompt_tokens + chunks[-1].usage.completion_tokens
 
 
-def test_mistral_streams_a_tool_call_in_fragments(mistral_stream):
+def test_mistral_streams_a_tool_call_whole(mistral_stream):
     prompt = '[[call:get_weather {"city":"Lyon","unit":"celsius"}]]'
     events = list(mistral_stream.chat.stream(model="mistral-large-3", messages=user(prompt), tools=[tool("get_weather")]))
-    fragments = [call for e in events for call in (e.data.choices[0].delta.tool_calls or [])]
-    assert len(fragments) >= 3
-    assert {f.index for f in fragments} == {0}
-    name = "".join(f.function.name for f in fragments)
-    arguments = "".join(f.function.arguments for f in fragments)
-    assert name == "get_weather"
-    assert json.loads(arguments) == {"city": "Lyon", "unit": "celsius"}
-    assert fragments[0].id.startswith("tooluse_")
+    calls = [call for e in events for call in (e.data.choices[0].delta.tool_calls or [])]
+    # One delta with the whole call, as Mistral's API sends it: index, id, name, complete arguments.
+    assert len(calls) == 1
+    (call,) = calls
+    assert call.index == 0
+    assert call.id.startswith("tooluse_")
+    assert call.function.name == "get_weather"
+    assert json.loads(call.function.arguments) == {"city": "Lyon", "unit": "celsius"}
     assert events[-1].data.choices[0].finish_reason == "tool_calls"
 
 

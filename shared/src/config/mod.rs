@@ -175,8 +175,28 @@ mod tests {
         let c = config(&[("BEDROCK_MODEL_IDS", "mistral.mistral-small-2402-v1:0, us.mistral.pixtral-large-2502-v1:0")])
             .unwrap();
         assert_eq!(c.models[c.aliases["pixtral-large"]].id, "us.mistral.pixtral-large-2502-v1:0");
-        assert_eq!(c.models[c.aliases["mistral-small-latest"]].id, "mistral.mistral-small-2402-v1:0");
+        assert_eq!(c.models[c.aliases["mistral-small-2402"]].id, "mistral.mistral-small-2402-v1:0");
+        assert_eq!(c.models[c.aliases["pixtral-large-latest"]].id, "us.mistral.pixtral-large-2502-v1:0");
+        // Mistral's API serves Mistral Small 4 under `mistral-small-latest`; Bedrock has no such model.
+        assert!(!c.aliases.contains_key("mistral-small-latest"));
         assert!(!c.aliases.contains_key("mistral-large"));
+    }
+
+    #[test]
+    fn latest_names_follow_mistrals_api_and_never_fall_back_to_another_model() {
+        let both = config(&[(
+            "BEDROCK_MODEL_IDS",
+            "mistral.mistral-large-2407-v1:0,mistral.mistral-large-3-675b-instruct,mistral.magistral-small-2509",
+        )])
+        .unwrap();
+        let id = |c: &Config, name: &str| c.aliases.get(name).map(|&i| c.models[i].id.clone());
+        assert_eq!(id(&both, "mistral-large-latest").as_deref(), Some("mistral.mistral-large-3-675b-instruct"));
+        assert_eq!(id(&both, "mistral-large").as_deref(), Some("mistral.mistral-large-2407-v1:0"));
+        assert_eq!(id(&both, "mistral-large-2407").as_deref(), Some("mistral.mistral-large-2407-v1:0"));
+        assert_eq!(id(&both, "magistral-small-latest").as_deref(), Some("mistral.magistral-small-2509"));
+        let large_2_only = config(&[("BEDROCK_MODEL_IDS", "mistral.mistral-large-2407-v1:0")]).unwrap();
+        assert_eq!(id(&large_2_only, "mistral-large-latest"), None);
+        assert_eq!(id(&large_2_only, "mistral-large").as_deref(), Some("mistral.mistral-large-2407-v1:0"));
     }
 
     #[test]

@@ -80,9 +80,12 @@ impl Models {
         let mut aliases = BTreeMap::new();
         for (i, m) in allowed.iter().enumerate() {
             if let Some(entry) = m.catalog {
-                // The first allowed model of an alias wins (a plain id before its profiles, in list order).
-                aliases.entry(entry.alias.to_owned()).or_insert(i);
-                aliases.entry(format!("{}-latest", entry.alias)).or_insert(i);
+                // The first allowed model of a name wins (a plain id before its profiles, in list
+                // order). A name only ever designates its catalog model: with that model not
+                // allowed, `mistral-large-latest` is a 404, not another Large.
+                for name in entry.all_names() {
+                    aliases.entry(name.to_owned()).or_insert(i);
+                }
             }
         }
         if let Some(raw) = env.get("BEDROCK_MODEL_ALIASES") {

@@ -105,6 +105,40 @@ pub fn message_from_converse(output: &ConverseOutput) -> (ResponseMessage, Finis
     (message, finish_reason(output.stop_reason()))
 }
 
+/// How many tool calls one assistant turn may carry. `parallel_tool_calls: false` asks for one;
+/// Bedrock cannot be told, so the answer keeps the model's first call and drops the rest.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum ToolCalls {
+    #[default]
+    Parallel,
+    One,
+}
+
+impl ToolCalls {
+    /// What the request's `parallel_tool_calls` asks for (absent or `true`: no limit).
+    pub fn of(parallel_tool_calls: Option<bool>) -> Self {
+        if parallel_tool_calls == Some(false) { ToolCalls::One } else { ToolCalls::Parallel }
+    }
+
+    /// Applies the limit to a whole answer: with [`ToolCalls::One`], every `toolUse` block after
+    /// the first is removed, so the completion, a replayed stream and a tool loop's next turn all
+    /// see the same single call (Bedrock then expects exactly one `toolResult` back). Returns how
+    /// many calls were dropped.
+    pub fn limit(self, output: &mut ConverseOutput) -> usize {
+        let (ToolCalls::One, Some(Output::Message(message))) = (self, output.output.as_mut()) else { return 0 };
+        let before = message.content.len();
+        let mut kept = false;
+        message
+            .content
+            .retain(|block| !matches!(block, ContentBlock::ToolUse(_)) || !std::mem::replace(&mut kept, true));
+        let dropped = before - message.content.len();
+        if dropped > 0 {
+            tracing::info!(dropped, "parallel_tool_calls is false: kept the first tool call of the turn");
+        }
+        dropped
+    }
+}
+
 pub fn completion_from_converse(output: &ConverseOutput, envelope: Envelope, price: Option<&Price>) -> ChatCompletion {
     let (message, finish_reason) = message_from_converse(output);
     envelope.completion(message, finish_reason, usage_from_tokens(output.usage(), price), NoExtras {})

@@ -42,12 +42,13 @@ pub struct KeyRecord {
 }
 
 impl KeyRecord {
-    /// Whether the key may use `model` (named by its id or its catalog alias).
+    /// Whether the key may use `model` (named by its id, its catalog alias, or one of its other
+    /// names, such as Mistral's `-latest` name for it).
     pub fn allows(&self, model: &AllowedModel) -> bool {
         let Some(models) = &self.models else { return true };
         models.iter().any(|name| {
-            let name = name.strip_suffix("-latest").unwrap_or(name);
-            name == model.id || model.catalog.is_some_and(|c| c.alias == name || c.id == name)
+            name == &model.id
+                || model.catalog.is_some_and(|c| c.alias == name || c.id == name || c.names.contains(&name.as_str()))
         })
     }
 
@@ -174,6 +175,9 @@ mod tests {
         assert!(key.allows(model("ministral-3b")));
         assert!(key.allows(model("mistral-large")), "by id");
         assert!(!key.allows(model("mistral-large-3")));
+        let latest = KeyRecord { models: Some(vec!["mistral-large-latest".into()]), ..record() };
+        assert!(latest.allows(model("mistral-large-3")), "Mistral's name for Large 3");
+        assert!(!latest.allows(model("mistral-large")), "not Large 2 (24.07)");
         assert!(key.allows_auto());
         assert!(key.allows_route("/v1/chat/completions"));
         assert!(key.allows_route("/stream/v1/chat/completions"));

@@ -258,7 +258,9 @@ fn ids_aliases_and_default_resolve() {
         })
     };
     assert_eq!(pick("mistral-large".into()).unwrap(), "mistral.mistral-large-2407-v1:0");
-    assert_eq!(pick("mistral-small-latest".into()).unwrap(), "mistral.mistral-small-2402-v1:0");
+    assert_eq!(pick("mistral-small-2402".into()).unwrap(), "mistral.mistral-small-2402-v1:0");
+    // `mistral-small-latest` is Mistral Small 4 on Mistral's API, which Bedrock does not host.
+    assert!(pick("mistral-small-latest".into()).is_err());
     assert_eq!(pick("mistral.mistral-7b-instruct-v0:2".into()).unwrap(), "mistral.mistral-7b-instruct-v0:2");
     assert_eq!(pick(serde_json::Value::Null).unwrap(), "mistral.mistral-7b-instruct-v0:2");
     assert_eq!(pick("auto".into()).unwrap(), AUTO);

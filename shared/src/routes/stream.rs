@@ -12,7 +12,7 @@ use super::observe::{Deferred, RequestStarted};
 use super::{ChatBody, routed_model};
 use crate::chat;
 use crate::config::routing::RouteKind;
-use crate::convert::response::Envelope;
+use crate::convert::response::{Envelope, ToolCalls};
 use crate::error::ApiError;
 use crate::keys::Caller;
 use crate::state::AppState;
@@ -49,7 +49,9 @@ pub async fn post_stream_chat(
         key_id: caller.as_ref().map(|c| c.key.id.clone()),
     });
     let model = streamed.model;
-    let mapper = ChunkMapper::new(Envelope::new(&model.id), model.price);
+    // A replayed (cascade) answer is limited already; a live stream is limited as it is mapped.
+    let mapper = ChunkMapper::new(Envelope::new(&model.id), model.price)
+        .with_tool_calls(ToolCalls::of(request.parallel_tool_calls));
     let accounts = stream::Accounts { ledger: Some(streamed.ledger), charge: streamed.charge };
     let body = Body::from_stream(stream::sse_recorded(streamed.started, mapper, accounts, deadline, metrics));
     let mut response = stream::sse::response(body);

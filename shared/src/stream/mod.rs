@@ -2,7 +2,8 @@
 //!
 //! A stream is opened by the router ([`crate::bedrock::started`] waits for Bedrock's first event,
 //! so errors before it still get their real HTTP status); [`sse`] then relays the rest as SSE frames, one
-//! frame per event as soon as it is in, nothing accumulated. The relay is a plain stream with no
+//! frame per event as soon as it is in; only a tool call's argument fragments are held, until its
+//! block ends, so the call goes out whole ([`chunks`]). The relay is a plain stream with no
 //! task of its own: when the caller goes away the response body is dropped, and with it the
 //! Bedrock stream and its connection.
 

@@ -1,6 +1,8 @@
 //! The tool loop: Converse with the tool specs, run every `toolUse` of the answer concurrently,
 //! send all results back in one user turn, and repeat until the model answers, within a step
-//! bound and an overall deadline.
+//! bound and an overall deadline. With `parallel_tool_calls: false` each step keeps the model's
+//! first tool call only: that one runs, the assistant turn sent back holds it alone, and the
+//! model asks for the next call, if any, in the next step (one call per turn, in order).
 //!
 //! Nothing a tool does can stall or break the loop: an unknown tool, arguments failing the
 //! schema, a failure, a timeout, a non-JSON or oversized reply each become an error
@@ -26,7 +28,7 @@ use crate::bedrock::Bedrock;
 use crate::bedrock::document::{to_document, to_json};
 use crate::config::Config;
 use crate::config::routing::Policy;
-use crate::convert::response::{Envelope, message_from_converse};
+use crate::convert::response::{Envelope, ToolCalls, message_from_converse};
 use crate::error::ApiError;
 use crate::model_choice::{Expectations, ModelRouter};
 
@@ -54,6 +56,7 @@ pub async fn run(
         }
         _ => Expectations::default(),
     };
+    let limit = ToolCalls::of(chat.parallel_tool_calls);
     let mut envelope = Envelope::new(&plan.first().id);
     let mut router = ModelRouter::new(config, bedrock, plan, deadline).with_budget(budget);
     router.triage(&chat).await;
@@ -90,7 +93,7 @@ pub async fn run(
             return stopped(router, envelope, last, Bound::Deadline, steps, runs);
         }
         steps += 1;
-        let (output, model) = match router.answer(&conversation, &expect).await {
+        let (mut output, model) = match router.answer(&conversation, &expect).await {
             Ok(answered) => answered,
             Err(_) if Instant::now() >= deadline => {
                 return stopped(router, envelope, last, Bound::Deadline, steps, runs);
@@ -98,6 +101,7 @@ pub async fn run(
             Err(error) => return Err(error),
         };
         envelope.model = model.id.clone();
+        limit.limit(&mut output);
         let calls: Vec<ToolUseBlock> = output
             .output()
             .and_then(|o| o.as_message().ok())

@@ -25,10 +25,15 @@ pub(super) struct Turns {
     pub image_at: Option<String>,
 }
 
-/// Tool calls of the last assistant message that no `tool` message has answered yet.
+/// Tool calls of the last assistant message (or run of them) that no `tool` message has
+/// answered yet.
 struct OpenCalls {
     /// (id, where it was made) in call order.
     calls: Vec<(String, String)>,
+    /// The previous message was an assistant message that made tool calls, so the next one may
+    /// add to them (parallel calls sent one assistant message per call, as older Codex releases
+    /// do): Bedrock gets one assistant turn with every call, then one turn with every result.
+    calling: bool,
 }
 
 pub(super) fn turns(messages: &[ChatMessage], config: &Config) -> Result<Turns, ApiError> {
@@ -43,16 +48,18 @@ pub(super) fn turns(messages: &[ChatMessage], config: &Config) -> Result<Turns, 
     }
     let mut system = Vec::new();
     let mut turns: Vec<(ConversationRole, Vec<ContentBlock>)> = Vec::new();
-    let mut open = OpenCalls { calls: Vec::new() };
+    let mut open = OpenCalls { calls: Vec::new(), calling: false };
     let mut has_tool_blocks = false;
     let mut system_at = None;
     let mut image_at = None;
 
     for (i, message) in messages.iter().enumerate() {
         let at = format!("messages[{i}]");
-        if !matches!(message, ChatMessage::Tool { .. }) {
+        let adds_calls = open.calling && is_more_calls(message);
+        if !matches!(message, ChatMessage::Tool { .. }) && !adds_calls {
             open.require_answered(&at)?;
         }
+        open.calling = matches!(message, ChatMessage::Assistant { tool_calls: Some(calls), .. } if !calls.is_empty());
         match message {
             ChatMessage::System { content } => {
                 system_at.get_or_insert_with(|| format!("{at}.role"));
@@ -62,7 +69,9 @@ pub(super) fn turns(messages: &[ChatMessage], config: &Config) -> Result<Turns, 
                 let blocks = user_blocks(content, &at, &mut image_at)?;
                 push_turn(&mut turns, ConversationRole::User, blocks);
             }
-            ChatMessage::Assistant { content, tool_calls, prefix } => {
+            // `thinking` chunks are a reasoning model's earlier reasoning: like
+            // `reasoning_content`, it stays out of the conversation the model sees.
+            ChatMessage::Assistant { content, tool_calls, prefix, thinking: _ } => {
                 if prefix == &Some(true) && i + 1 != messages.len() {
                     return Err(ApiError::invalid(format!("{at}.prefix"), "only the last message may be a prefix"));
                 }
@@ -70,6 +79,13 @@ pub(super) fn turns(messages: &[ChatMessage], config: &Config) -> Result<Turns, 
                 if let Some(content) = content {
                     let text = plain_text_allow_empty(content, &at)?;
                     if !text.trim().is_empty() {
+                        if adds_calls {
+                            // Text between the calls of one turn has no place Bedrock would keep it.
+                            return Err(ApiError::invalid(
+                                format!("{at}.content"),
+                                "an assistant message that adds tool calls to the previous one (parallel calls sent one message per call) must have no text; put the text in the first of them, or send the calls in one message",
+                            ));
+                        }
                         blocks.push(ContentBlock::Text(text));
                     }
                 }
@@ -149,7 +165,7 @@ impl OpenCalls {
             }
             None => Err(ApiError::invalid(
                 format!("{at}.tool_call_id"),
-                format!("`{id}` does not match an unanswered tool call of the preceding assistant message"),
+                format!("`{id}` does not match an unanswered tool call of the preceding assistant message(s)"),
             )),
         }
     }
@@ -165,6 +181,12 @@ impl OpenCalls {
             )),
         }
     }
+}
+
+/// An assistant message that makes tool calls: right after another one, its calls join the same
+/// turn.
+fn is_more_calls(message: &ChatMessage) -> bool {
+    matches!(message, ChatMessage::Assistant { tool_calls: Some(calls), prefix, .. } if !calls.is_empty() && prefix != &Some(true))
 }
 
 /// Consecutive messages of one role become one Converse turn (Bedrock requires alternation).

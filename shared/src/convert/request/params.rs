@@ -42,17 +42,17 @@ pub(super) fn refuse_unsupported_fields(req: &ChatRequest) -> Result<(), ApiErro
     if req.logprobs == Some(true) {
         return Err(ApiError::unsupported("logprobs", "Bedrock does not return log probabilities"));
     }
-    if req.parallel_tool_calls == Some(false) {
-        return Err(ApiError::unsupported(
-            "parallel_tool_calls",
-            "Bedrock cannot stop a model from calling several tools in one turn; remove the field",
-        ));
-    }
+    // `parallel_tool_calls: false` is honoured on the answer, not sent: Bedrock cannot be told,
+    // so the gateway keeps the first tool call of each turn (`convert::response::ToolCalls`).
     Ok(())
 }
 
 /// Bedrock takes no reasoning budget for Mistral's models: Magistral reasons on its own, the
-/// others do not reason at all. Either way the field is refused, not silently dropped.
+/// others do not reason at all. Either way the field is refused, not silently dropped. Mistral's
+/// own API does the same for models without adjustable reasoning (a 400, as clients that probed
+/// it report; it takes the field from Mistral Small 4 and Medium 3.5, which the catalog does not
+/// hold). Clients send it when told the model thinks: mistral-vibe does for a model with
+/// `thinking` set, and leaves it out with `thinking = "off"`.
 pub(super) fn refuse_reasoning_budget(asked: bool, model: &AllowedModel) -> Result<(), ApiError> {
     if !asked {
         return Ok(());
@@ -61,7 +61,7 @@ pub(super) fn refuse_reasoning_budget(asked: bool, model: &AllowedModel) -> Resu
         format!("{} reasons on its own and Bedrock takes no reasoning budget for it; remove the field", model.id)
     } else {
         format!(
-            "{} does not reason; remove the field, or choose a reasoning model (see GET /v1/models, `reasoning`) such as magistral-small",
+            "{} does not reason: Bedrock takes no reasoning effort for it, and Mistral's own API refuses one for models without adjustable reasoning too; remove the field (in mistral-vibe: thinking = \"off\" for this model), or choose a reasoning model (see GET /v1/models, `reasoning`) such as magistral-small",
             model.id
         )
     };

@@ -79,7 +79,6 @@ fn unsupported_fields_are_refused_not_dropped() {
         ("frequency_penalty", json!(1)),
         ("safe_prompt", json!(true)),
         ("logprobs", json!(true)),
-        ("parallel_tool_calls", json!(false)),
     ] {
         let mut body = json!({"messages": [{"role": "user", "content": "hi"}]});
         body[field] = value;
@@ -87,9 +86,9 @@ fn unsupported_fields_are_refused_not_dropped() {
         assert_eq!((e.status().as_u16(), e.param()), (400, Some(field)));
         assert_eq!(e.code(), "unsupported_parameter");
     }
-    // Neutral values are accepted.
+    // Neutral values are accepted, and `parallel_tool_calls: false` is honoured on the answer.
     ok(
-        json!({"messages": [{"role": "user", "content": "hi"}], "seed": null, "n": 1, "presence_penalty": 0, "safe_prompt": false}),
+        json!({"messages": [{"role": "user", "content": "hi"}], "seed": null, "n": 1, "presence_penalty": 0, "safe_prompt": false, "parallel_tool_calls": false}),
     );
 }
 
@@ -181,4 +180,50 @@ fn conversation_shape_is_checked() {
 fn stream_flag_is_carried() {
     assert!(ok(json!({"messages": [{"role": "user", "content": "hi"}], "stream": true})).stream);
     assert!(!ok(json!({"messages": [{"role": "user", "content": "hi"}]})).stream);
+}
+
+/// Mistral's `thinking` chunks (litellm's `mistral/` provider sends a Magistral answer's reasoning
+/// back that way) are accepted and, like `reasoning_content`, never shown to the model.
+#[test]
+fn thinking_chunks_in_assistant_messages_are_dropped() {
+    let p = ok(json!({"model": "mistral-large-3", "messages": [
+        {"role": "user", "content": "What is 2+2?"},
+        {"role": "assistant", "content": [
+            {"type": "thinking", "thinking": [{"type": "text", "text": "Two and two make four."}]},
+            {"type": "text", "text": "4"}
+        ], "reasoning_content": "Two and two make four."},
+        {"role": "user", "content": "And 3+3?"}
+    ]}));
+    let m = &p.request.messages;
+    assert_eq!(m.len(), 3);
+    assert_eq!(m[1].content(), [aws_sdk_bedrockruntime::types::ContentBlock::Text("4".into())]);
+
+    // Reasoning alone before tool calls leaves just the calls.
+    let p = ok(
+        json!({"model": "mistral-large-3", "tools": [{"type": "function", "function": {"name": "f"}}], "messages": [
+            {"role": "user", "content": "Call f."},
+            {"role": "assistant", "content": [{"type": "thinking", "thinking": [{"type": "text", "text": "I should call f."}]}],
+             "tool_calls": [{"id": "c1", "function": {"name": "f", "arguments": "{}"}}]},
+            {"role": "tool", "tool_call_id": "c1", "content": "ok"}
+        ]}),
+    );
+    assert!(p.request.messages[1].content().iter().all(|b| b.is_tool_use()));
+
+    // Reasoning and nothing else is no message at all.
+    let e = err(json!({"model": "mistral-large-3", "messages": [
+        {"role": "user", "content": "hi"},
+        {"role": "assistant", "content": [{"type": "thinking", "thinking": [{"type": "text", "text": "hmm"}]}]},
+        {"role": "user", "content": "hi again"}
+    ]}));
+    assert_eq!(e.param(), Some("messages[1]"));
+}
+
+#[test]
+fn thinking_chunks_outside_assistant_messages_are_refused_by_name() {
+    let e = run(json!({"messages": [
+        {"role": "user", "content": [{"type": "thinking", "thinking": [{"type": "text", "text": "x"}]}, {"type": "text", "text": "hi"}]}
+    ]}))
+    .unwrap_err();
+    assert_eq!(e.param(), Some("messages[0]"));
+    assert!(e.to_string().contains("content[0]") && e.to_string().contains("assistant"), "{e}");
 }

@@ -10,7 +10,7 @@ use super::config;
 use crate::api::response::FinishReason;
 use crate::bedrock::document::to_document;
 use crate::config::{Config, Env};
-use crate::convert::response::{Envelope, completion_from_converse, finish_reason};
+use crate::convert::response::{Envelope, ToolCalls, completion_from_converse, finish_reason};
 
 fn output(content: Vec<ContentBlock>, stop: StopReason) -> ConverseOutput {
     ConverseOutput::builder()
@@ -90,4 +90,34 @@ fn unknown_prices_give_no_cost_figure() {
     assert!(json["usage"].get("cost_usd").is_none());
     assert_eq!(json["choices"][0]["message"]["content"], "{}");
     assert!(json["choices"][0]["message"].get("tool_calls").is_none());
+}
+
+fn call(id: &str, name: &str, n: i64) -> ContentBlock {
+    ContentBlock::ToolUse(
+        ToolUseBlock::builder().tool_use_id(id).name(name).input(to_document(&json!({"n": n}))).build().unwrap(),
+    )
+}
+
+#[test]
+fn one_tool_call_per_turn_keeps_the_first_call_and_the_text() {
+    let blocks = vec![ContentBlock::Text("Checking.".into()), call("a", "first", 1), call("b", "second", 2)];
+    let names = |out: &ConverseOutput| -> Vec<String> {
+        let json = serde_json::to_value(completion_from_converse(out, Envelope::new("m"), None)).unwrap();
+        json["choices"][0]["message"]["tool_calls"].as_array().unwrap().iter().map(|c| c["id"].to_string()).collect()
+    };
+
+    let mut parallel = output(blocks.clone(), StopReason::ToolUse);
+    assert_eq!(ToolCalls::of(None).limit(&mut parallel), 0);
+    assert_eq!(ToolCalls::of(Some(true)).limit(&mut parallel), 0);
+    assert_eq!(names(&parallel), ["\"a\"", "\"b\""]);
+
+    let mut one = output(blocks, StopReason::ToolUse);
+    assert_eq!(ToolCalls::of(Some(false)).limit(&mut one), 1);
+    assert_eq!(names(&one), ["\"a\""]);
+    let json = serde_json::to_value(completion_from_converse(&one, Envelope::new("m"), None)).unwrap();
+    let message = &json["choices"][0]["message"];
+    assert_eq!(message["content"], "Checking.");
+    assert_eq!(message["tool_calls"][0]["function"]["name"], "first");
+    assert_eq!(message["tool_calls"][0]["function"]["arguments"], "{\"n\":1}");
+    assert_eq!(json["choices"][0]["finish_reason"], "tool_calls");
 }

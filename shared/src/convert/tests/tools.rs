@@ -121,3 +121,71 @@ fn tool_message_must_answer_a_call_and_calls_must_be_answered() {
     let e = err(body);
     assert!(e.to_string().contains("call_2"), "{e}");
 }
+
+/// Parallel calls as older Codex releases send them: one assistant message per call, then the
+/// tool messages. Bedrock gets the turn it would have got from one message with both calls.
+fn calls_one_message_each() -> Value {
+    json!({"model": "mistral-large", "tools": [
+        {"type": "function", "function": {"name": "get_weather"}},
+        {"type": "function", "function": {"name": "get_time"}}
+    ], "messages": [
+        {"role": "user", "content": "Weather and time in Paris?"},
+        {"role": "assistant", "content": "Looking both up.", "tool_calls": [
+            {"id": "call_1", "type": "function", "function": {"name": "get_weather", "arguments": "{\"city\": \"Paris\"}"}}]},
+        {"role": "assistant", "content": null, "tool_calls": [
+            {"id": "call_2", "type": "function", "function": {"name": "get_time", "arguments": "{}"}}]},
+        {"role": "tool", "tool_call_id": "call_1", "content": "21C"},
+        {"role": "tool", "tool_call_id": "call_2", "content": "12:00"}
+    ]})
+}
+
+#[test]
+fn parallel_calls_sent_one_assistant_message_each_make_one_turn() {
+    let one_message_each = ok(calls_one_message_each());
+    let mut merged = calls_one_message_each();
+    let messages = merged["messages"].as_array_mut().unwrap();
+    let second = messages.remove(2);
+    messages[1]["tool_calls"].as_array_mut().unwrap().push(second["tool_calls"][0].clone());
+    let one_message = ok(merged);
+    assert_eq!(one_message_each.request.messages, one_message.request.messages);
+
+    let m = &one_message_each.request.messages;
+    assert_eq!(m.len(), 3, "user, assistant (text and both calls), user (both results): {m:?}");
+    assert_eq!(m[1].content()[0], ContentBlock::Text("Looking both up.".into()));
+    let uses: Vec<&str> = m[1].content()[1..].iter().map(|b| b.as_tool_use().unwrap().tool_use_id()).collect();
+    assert_eq!(uses, ["call_1", "call_2"]);
+    let results: Vec<&str> = m[2].content().iter().map(|b| b.as_tool_result().unwrap().tool_use_id()).collect();
+    assert_eq!(results, ["call_1", "call_2"]);
+}
+
+#[test]
+fn calls_split_over_messages_are_refused_where_their_meaning_is_not_clear() {
+    // Text in a later call message would land between the calls of one turn.
+    let mut body = calls_one_message_each();
+    body["messages"][2]["content"] = json!("And the time.");
+    assert_eq!(err(body).param(), Some("messages[2].content"));
+
+    // A text-only assistant message after unanswered calls is still a missing answer.
+    let mut body = calls_one_message_each();
+    body["messages"][2] = json!({"role": "assistant", "content": "Done."});
+    assert!(err(body).to_string().contains("call_1"));
+
+    // Calls after some answers have arrived start a new turn: the earlier ones must all be answered.
+    let mut body = calls_one_message_each();
+    body["messages"][1]["tool_calls"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!({"id": "call_3", "function": {"name": "get_time", "arguments": "{}"}}));
+    let messages = body["messages"].as_array_mut().unwrap();
+    let second = messages.remove(2);
+    messages.insert(3, second);
+    messages.push(json!({"role": "tool", "tool_call_id": "call_3", "content": "x"}));
+    let e = err(body);
+    assert_eq!(e.param(), Some("messages[3]"));
+    assert!(e.to_string().contains("call_3"), "{e}");
+
+    // An id used twice across the messages is refused as before.
+    let mut body = calls_one_message_each();
+    body["messages"][2]["tool_calls"][0]["id"] = json!("call_1");
+    assert_eq!(err(body).param(), Some("messages[2].tool_calls[0].id"));
+}

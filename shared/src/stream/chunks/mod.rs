@@ -2,11 +2,18 @@
 //!
 //! Each Bedrock event yields at most one chunk, so a chunk goes out as soon as its event is in:
 //! `messageStart` → the role chunk; a text delta → `delta.content`; a reasoning delta →
-//! `delta.reasoning_content` (never mixed into the content); a `toolUse` block start →
-//! a `delta.tool_calls` entry with id and name; each `toolUse` input fragment → an `arguments`
-//! fragment on the same tool index; `messageStop` is held until `metadata`, so the last chunk
-//! carries both `finish_reason` and `usage`, as Mistral's API does (and no chunk with empty
-//! `choices`, which naive OpenAI clients index into).
+//! `delta.reasoning_content` (never mixed into the content); `messageStop` is held until
+//! `metadata`, so the last chunk carries both `finish_reason` and `usage`, as Mistral's API does
+//! (and no chunk with empty `choices`, which naive OpenAI clients index into).
+//!
+//! A tool call is sent whole, as Mistral's API sends it: its `toolUse` input fragments are
+//! buffered until the block ends, and then one `delta.tool_calls` entry carries the index, id,
+//! type, name and the complete arguments. OpenAI-style clients accumulate it like any first
+//! fragment; Mistral-style clients, which merge by id and require the name on every call
+//! (langchain-mistralai, the mistralai SDK), get one intact call instead of fragments with an
+//! empty name. The price is that a call's arguments arrive when the call is complete, not
+//! token by token; text and reasoning still stream as they come. With
+//! [`ToolCalls::One`] (`parallel_tool_calls: false`) only the turn's first call is sent.
 
 use aws_sdk_bedrockruntime::types::{
     ContentBlockDelta, ContentBlockStart, ConverseStreamOutput, ReasoningContentBlockDelta,
@@ -16,7 +23,7 @@ use crate::api::chunk::{ChatChunk, ChunkChoice, Delta, FunctionDelta, ToolCallDe
 use crate::api::response::FinishReason;
 use crate::api::usage::Usage;
 use crate::catalog::Price;
-use crate::convert::response::{Envelope, finish_reason, usage_from_tokens};
+use crate::convert::response::{Envelope, ToolCalls, finish_reason, usage_from_tokens};
 use crate::error::ApiError;
 
 /// Maps the events of one ConverseStream answer to chunks sharing one `id`, `created`, `model`.
@@ -25,8 +32,13 @@ pub struct ChunkMapper {
     envelope: Envelope,
     price: Option<Price>,
     role_sent: bool,
-    /// Content-block index of each tool call; a call's position is its `tool_calls` index.
-    tool_blocks: Vec<i32>,
+    limit: ToolCalls,
+    /// Tool calls started so far (sent, or still being buffered); the next call's index.
+    calls: usize,
+    /// Calls whose block has not ended yet, arguments buffered.
+    open: Vec<OpenCall>,
+    /// Content blocks of calls left out under [`ToolCalls::One`].
+    dropped: Vec<i32>,
     finish: Option<FinishReason>,
     usage: Option<Usage>,
     finished: bool,
@@ -38,11 +50,20 @@ impl ChunkMapper {
             envelope,
             price,
             role_sent: false,
-            tool_blocks: Vec::new(),
+            limit: ToolCalls::Parallel,
+            calls: 0,
+            open: Vec::new(),
+            dropped: Vec::new(),
             finish: None,
             usage: None,
             finished: false,
         }
+    }
+
+    /// Sends at most one tool call per answer with [`ToolCalls::One`].
+    pub fn with_tool_calls(mut self, limit: ToolCalls) -> Self {
+        self.limit = limit;
+        self
     }
 
     pub fn envelope(&self) -> &Envelope {
@@ -54,9 +75,9 @@ impl ChunkMapper {
         self.finished
     }
 
-    /// Tool calls seen so far.
+    /// Tool calls of the answer so far (those left out by the limit not counted).
     pub fn tool_calls(&self) -> usize {
-        self.tool_blocks.len()
+        self.calls
     }
 
     /// The finish reason, once `messageStop` has arrived.
@@ -78,17 +99,26 @@ impl ChunkMapper {
             ConverseStreamOutput::MessageStart(_) => self.role_chunk(),
             ConverseStreamOutput::ContentBlockStart(start) => match start.start() {
                 Some(ContentBlockStart::ToolUse(tool)) => {
-                    let index = self.tool_blocks.len() as u32;
-                    self.tool_blocks.push(start.content_block_index());
-                    let call = ToolCallDelta {
-                        index,
-                        id: Some(tool.tool_use_id().to_owned()),
-                        kind: Some("function"),
-                        function: FunctionDelta { name: Some(tool.name().to_owned()), arguments: String::new() },
-                    };
-                    Some(self.delta_chunk(Delta { tool_calls: Some(vec![call]), ..Delta::default() }))
+                    let block = start.content_block_index();
+                    if self.limit == ToolCalls::One && self.calls >= 1 {
+                        tracing::info!(
+                            block,
+                            "parallel_tool_calls is false: a further tool call of the turn is left out"
+                        );
+                        self.dropped.push(block);
+                    } else {
+                        self.open.push(OpenCall {
+                            block,
+                            index: self.calls as u32,
+                            id: tool.tool_use_id().to_owned(),
+                            name: tool.name().to_owned(),
+                            arguments: String::new(),
+                        });
+                        self.calls += 1;
+                    }
+                    self.role_chunk()
                 }
-                _ => None,
+                _ => self.role_chunk(),
             },
             ConverseStreamOutput::ContentBlockDelta(delta) => match delta.delta() {
                 Some(ContentBlockDelta::Text(text)) if !text.is_empty() => {
@@ -101,28 +131,31 @@ impl ChunkMapper {
                 }
                 Some(ContentBlockDelta::ToolUse(tool)) if !tool.input().is_empty() => {
                     let block = delta.content_block_index();
-                    let Some(index) = self.tool_blocks.iter().rposition(|b| *b == block) else {
+                    if let Some(call) = self.open.iter_mut().rfind(|c| c.block == block) {
+                        call.arguments.push_str(tool.input());
+                    } else if !self.dropped.contains(&block) {
                         tracing::warn!(block, "bedrock sent tool input for a block that never started; dropped");
-                        return None;
-                    };
-                    let call = ToolCallDelta {
-                        index: index as u32,
-                        id: None,
-                        kind: None,
-                        // OpenAI sends the name only once; Mistral's SDK requires the field on
-                        // every tool call. An empty name satisfies both: clients that append
-                        // fragments (OpenAI's helpers) keep the name intact.
-                        function: FunctionDelta { name: Some(String::new()), arguments: tool.input().to_owned() },
-                    };
-                    Some(self.delta_chunk(Delta { tool_calls: Some(vec![call]), ..Delta::default() }))
+                    }
+                    self.role_chunk()
                 }
                 // Reasoning signatures, citations and empty deltas have nothing to show; the
                 // first event still announces the role.
                 _ => self.role_chunk(),
             },
+            ConverseStreamOutput::ContentBlockStop(stop) => {
+                let block = stop.content_block_index();
+                match self.open.iter().rposition(|c| c.block == block) {
+                    Some(at) => {
+                        let call = self.open.remove(at);
+                        Some(self.delta_chunk(Delta { tool_calls: Some(vec![call.whole()]), ..Delta::default() }))
+                    }
+                    None => self.role_chunk(),
+                }
+            }
             ConverseStreamOutput::MessageStop(stop) => {
                 self.finish = Some(finish_reason(stop.stop_reason()));
-                None
+                // Calls whose block never ended go out whole before the last chunk.
+                self.open_calls().map(|calls| self.delta_chunk(Delta { tool_calls: Some(calls), ..Delta::default() }))
             }
             ConverseStreamOutput::Metadata(metadata) => {
                 let usage = usage_from_tokens(metadata.usage(), self.price.as_ref());
@@ -149,6 +182,11 @@ impl ChunkMapper {
         )))
     }
 
+    /// Every call still buffered, whole, in index order; `None` when there is none.
+    fn open_calls(&mut self) -> Option<Vec<ToolCallDelta>> {
+        (!self.open.is_empty()).then(|| self.open.drain(..).map(OpenCall::whole).collect())
+    }
+
     fn role_chunk(&mut self) -> Option<ChatChunk> {
         (!self.role_sent).then(|| self.delta_chunk(Delta { content: Some(String::new()), ..Delta::default() }))
     }
@@ -165,7 +203,7 @@ impl ChunkMapper {
     fn final_chunk(&mut self, usage: Usage) -> ChatChunk {
         self.finished = true;
         self.usage = Some(usage);
-        let mut delta = Delta::default();
+        let mut delta = Delta { tool_calls: self.open_calls(), ..Delta::default() };
         if !self.role_sent {
             self.role_sent = true;
             delta.role = Some("assistant");
@@ -186,6 +224,32 @@ impl ChunkMapper {
             choices: vec![ChunkChoice { index: 0, delta, finish_reason }],
             usage,
             routing: None,
+        }
+    }
+}
+
+/// A tool call whose arguments are still arriving.
+#[derive(Debug)]
+struct OpenCall {
+    /// Its Bedrock content-block index.
+    block: i32,
+    /// Its `tool_calls` index: the order in which calls started.
+    index: u32,
+    id: String,
+    name: String,
+    arguments: String,
+}
+
+impl OpenCall {
+    /// The call as one `tool_calls` entry: id, type, name and the complete arguments (`{}` when
+    /// the model sent none, as a whole answer has them).
+    fn whole(self) -> ToolCallDelta {
+        let arguments = if self.arguments.is_empty() { "{}".to_owned() } else { self.arguments };
+        ToolCallDelta {
+            index: self.index,
+            id: Some(self.id),
+            kind: Some("function"),
+            function: FunctionDelta { name: Some(self.name), arguments },
         }
     }
 }

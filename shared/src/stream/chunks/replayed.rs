@@ -47,8 +47,7 @@ fn a_converse_answer_replays_as_role_content_tool_calls_finish_and_usage() {
         [
             &json!({"role": "assistant", "content": ""}),
             &json!({"content": "Checking."}),
-            &json!({"tool_calls": [{"index": 0, "id": "tooluse_1", "type": "function", "function": {"name": "get_weather", "arguments": ""}}]}),
-            &json!({"tool_calls": [{"index": 0, "function": {"name": "", "arguments": "{\"city\":\"Paris\"}"}}]}),
+            &json!({"tool_calls": [{"index": 0, "id": "tooluse_1", "type": "function", "function": {"name": "get_weather", "arguments": "{\"city\":\"Paris\"}"}}]}),
             &json!({}),
         ]
     );

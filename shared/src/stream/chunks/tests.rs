@@ -8,6 +8,7 @@ use aws_sdk_bedrockruntime::types::{
 use serde_json::{Value, json};
 
 use super::*;
+use crate::convert::response::ToolCalls;
 
 fn start() -> ConverseStreamOutput {
     ConverseStreamOutput::MessageStart(MessageStartEvent::builder().role(ConversationRole::Assistant).build().unwrap())
@@ -102,7 +103,7 @@ fn streams_text_with_the_role_first_and_usage_last() {
 }
 
 #[test]
-fn streams_tool_call_arguments_in_fragments_on_one_index() {
+fn a_tool_call_goes_out_whole_when_its_block_ends() {
     let mut m = mapper();
     let chunks = run(
         &mut m,
@@ -116,23 +117,18 @@ fn streams_tool_call_arguments_in_fragments_on_one_index() {
             metadata(5, 3),
         ],
     );
-    assert_eq!(chunks.len(), 5, "{chunks:#?}");
+    // The role, the one whole call, the last chunk: no fragment, no follow-on delta with an
+    // empty name (Mistral's clients would merge it into a second, broken call).
+    assert_eq!(chunks.len(), 3, "{chunks:#?}");
+    assert_eq!(chunks[0]["choices"][0]["delta"], json!({"role": "assistant", "content": ""}));
     assert_eq!(
-        chunks[1]["choices"][0]["delta"]["tool_calls"],
-        json!([{"index": 0, "id": "tooluse_1", "type": "function", "function": {"name": "get_weather", "arguments": ""}}])
+        chunks[1]["choices"][0]["delta"],
+        json!({"tool_calls": [{"index": 0, "id": "tooluse_1", "type": "function",
+            "function": {"name": "get_weather", "arguments": "{\"city\":\"Paris\"}"}}]})
     );
-    let fragments: String = chunks[2..4]
-        .iter()
-        .map(|c| {
-            let call = &c["choices"][0]["delta"]["tool_calls"][0];
-            assert_eq!(call["index"], 0);
-            assert!(call.get("id").is_none() && call.get("type").is_none());
-            assert_eq!(call["function"]["name"], "");
-            call["function"]["arguments"].as_str().unwrap().to_owned()
-        })
-        .collect();
-    assert_eq!(fragments, "{\"city\":\"Paris\"}");
-    assert_eq!(chunks[4]["choices"][0]["finish_reason"], "tool_calls");
+    assert_eq!(chunks[2]["choices"][0]["finish_reason"], "tool_calls");
+    assert_eq!(chunks[2]["choices"][0]["delta"], json!({}));
+    assert_eq!(m.tool_calls(), 1);
 }
 
 #[test]
@@ -148,21 +144,77 @@ fn parallel_tool_calls_get_distinct_indexes_in_order_of_appearance() {
             tool_input(1, "{}"),
             block_stop(1),
             tool_start(2, "b", "second"),
-            tool_input(2, "{\"x\":1}"),
+            tool_input(2, "{\"x\""),
+            tool_input(2, ":1}"),
             block_stop(2),
             stop(StopReason::ToolUse),
             metadata(1, 1),
         ],
     );
-    let calls: Vec<(u64, Option<&str>, &str)> = chunks
+    let calls: Vec<(u64, Option<&str>, &str, &str)> = chunks
         .iter()
-        .filter_map(|c| c["choices"][0]["delta"]["tool_calls"].get(0))
+        .filter_map(|c| c["choices"][0]["delta"]["tool_calls"].as_array())
+        .inspect(|calls| assert_eq!(calls.len(), 1, "one call per delta"))
+        .map(|calls| &calls[0])
         .map(|call| {
-            (call["index"].as_u64().unwrap(), call["id"].as_str(), call["function"]["arguments"].as_str().unwrap())
+            (
+                call["index"].as_u64().unwrap(),
+                call["id"].as_str(),
+                call["function"]["name"].as_str().unwrap(),
+                call["function"]["arguments"].as_str().unwrap(),
+            )
         })
         .collect();
-    assert_eq!(calls, [(0, Some("a"), ""), (0, None, "{}"), (1, Some("b"), ""), (1, None, "{\"x\":1}")]);
+    assert_eq!(calls, [(0, Some("a"), "first", "{}"), (1, Some("b"), "second", "{\"x\":1}")]);
     assert_eq!(m.tool_calls(), 2);
+}
+
+#[test]
+fn with_one_tool_call_per_turn_the_later_calls_are_left_out() {
+    let mut m = mapper().with_tool_calls(ToolCalls::One);
+    let chunks = run(
+        &mut m,
+        &[
+            start(),
+            tool_start(0, "a", "first"),
+            tool_input(0, "{\"n\":1}"),
+            block_stop(0),
+            tool_start(1, "b", "second"),
+            tool_input(1, "{\"n\":2}"),
+            block_stop(1),
+            stop(StopReason::ToolUse),
+            metadata(1, 1),
+        ],
+    );
+    let calls: Vec<&Value> =
+        chunks.iter().filter_map(|c| c["choices"][0]["delta"]["tool_calls"].as_array()).flatten().collect();
+    assert_eq!(
+        calls,
+        [&json!({"index": 0, "id": "a", "type": "function", "function": {"name": "first", "arguments": "{\"n\":1}"}})]
+    );
+    assert_eq!(m.tool_calls(), 1);
+    assert_eq!(chunks.last().unwrap()["choices"][0]["finish_reason"], "tool_calls");
+}
+
+#[test]
+fn a_call_whose_block_never_ends_goes_out_whole_before_the_last_chunk() {
+    let mut m = mapper();
+    let chunks = run(&mut m, &[start(), tool_start(0, "a", "first"), stop(StopReason::ToolUse), metadata(1, 1)]);
+    assert_eq!(chunks.len(), 3, "{chunks:#?}");
+    assert_eq!(
+        chunks[1]["choices"][0]["delta"]["tool_calls"],
+        json!([{"index": 0, "id": "a", "type": "function", "function": {"name": "first", "arguments": "{}"}}])
+    );
+    assert!(chunks[1]["choices"][0]["finish_reason"].is_null());
+    assert_eq!(chunks[2]["choices"][0]["finish_reason"], "tool_calls");
+}
+
+#[test]
+fn a_stream_cut_inside_a_tool_call_sends_no_partial_call() {
+    let mut m = mapper();
+    let chunks = run(&mut m, &[start(), tool_start(0, "a", "first"), tool_input(0, "{\"n\"")]);
+    assert!(chunks.iter().all(|c| c["choices"][0]["delta"].get("tool_calls").is_none()), "{chunks:#?}");
+    assert_eq!(m.end().unwrap_err().status().as_u16(), 502);
 }
 
 #[test]
