@@ -13,6 +13,7 @@
 //!   models are in [`protocol`].
 
 pub mod checks;
+mod faults;
 pub mod ledger;
 pub mod needs;
 pub mod plan;

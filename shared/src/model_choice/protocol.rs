@@ -13,9 +13,15 @@
 //!   and the conversation, truncated to [`TRIAGE_MAX_CHARS`]; the answer
 //!   `{"difficulty": "easy" | "medium" | "hard"}` names the tier that answers.
 //!
-//! The Bedrock emulator implements the model's side of both (its `[[hard]]` directive).
+//! [`ask_for_signal`] adds the note to a request, [`without_marker`] takes the marker out of an
+//! answer: the router calls each in one place. The Bedrock emulator implements the model's side
+//! of both (its `[[hard]]` directive).
 
+use aws_sdk_bedrockruntime::operation::converse::ConverseOutput;
+use aws_sdk_bedrockruntime::types::{ContentBlock, ConversationRole, ConverseOutput as Output, Message};
 use serde_json::{Value, json};
+
+use crate::bedrock::ModelRequest;
 
 /// Appended, as its own text block, to the last user message of a request sent to a tier that
 /// may escalate.
@@ -82,6 +88,51 @@ pub fn asks_to_escalate(answer: &str) -> bool {
 /// The answer without the escalation marker (a model may add it and still answer).
 pub fn strip_marker(answer: &str) -> String {
     answer.replace(ESCALATION_MARKER, "").trim().to_owned()
+}
+
+/// Appends the escalation instruction to the last user message, when it holds text (a turn of
+/// tool results alone is left as it is).
+pub fn ask_for_signal(request: &mut ModelRequest) {
+    let Some(last) = request.messages.iter_mut().rev().find(|m| *m.role() == ConversationRole::User) else { return };
+    if !last.content().iter().any(ContentBlock::is_text) {
+        return;
+    }
+    let mut content = last.content().to_vec();
+    content.push(ContentBlock::Text(ESCALATION_INSTRUCTION.to_owned()));
+    if let Ok(message) = Message::builder().role(ConversationRole::User).set_content(Some(content)).build() {
+        *last = message;
+    }
+}
+
+/// The answer without the escalation marker: a model may add it and still answer, and the
+/// caller never asked for it. The one place it is taken out.
+pub fn without_marker(output: ConverseOutput) -> ConverseOutput {
+    let Some(Output::Message(message)) = output.output() else { return output };
+    let marked = |b: &ContentBlock| matches!(b, ContentBlock::Text(t) if t.contains(ESCALATION_MARKER));
+    if !message.content().iter().any(marked) {
+        return output;
+    }
+    let content = message
+        .content()
+        .iter()
+        .map(|b| match b {
+            ContentBlock::Text(t) if t.contains(ESCALATION_MARKER) => ContentBlock::Text(strip_marker(t)),
+            other => other.clone(),
+        })
+        .collect();
+    let Ok(message) = Message::builder().role(message.role().clone()).set_content(Some(content)).build() else {
+        return output;
+    };
+    ConverseOutput::builder()
+        .output(Output::Message(message))
+        .stop_reason(output.stop_reason().clone())
+        .set_usage(output.usage().cloned())
+        .set_metrics(output.metrics().cloned())
+        .set_trace(output.trace().cloned())
+        .set_additional_model_response_fields(output.additional_model_response_fields().cloned())
+        .set_performance_config(output.performance_config().cloned())
+        .build()
+        .unwrap_or(output)
 }
 
 #[cfg(test)]

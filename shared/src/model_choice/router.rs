@@ -16,13 +16,13 @@
 use std::time::Duration;
 
 use aws_sdk_bedrockruntime::operation::converse::ConverseOutput;
-use aws_sdk_bedrockruntime::types::{ContentBlock, ConversationRole, ConverseOutput as Output, Message};
 use tokio::time::{Instant, timeout_at};
 
 use super::checks::Expectations;
+use super::faults::{Misses, fault_reason, is_fault};
 use super::ledger::Ledger;
 use super::plan::Plan;
-use super::protocol::{ESCALATION_INSTRUCTION, ESCALATION_MARKER, strip_marker};
+use super::protocol::{ask_for_signal, without_marker};
 use super::triage;
 use crate::api::request::ChatRequest;
 use crate::api::routing::Outcome;
@@ -52,19 +52,6 @@ pub struct ModelRouter<'c> {
 pub struct StreamCharge {
     pub budget: Budgeter,
     pub reservation: Reservation,
-}
-
-/// How a climb ended without an answer: the last fault, else why the last model was skipped.
-#[derive(Default)]
-struct Misses {
-    fault: Option<ApiError>,
-    unfit: Option<ApiError>,
-}
-
-impl Misses {
-    fn into_error(self) -> ApiError {
-        self.fault.or(self.unfit).unwrap_or_else(|| ApiError::Internal("no model was asked".into()))
-    }
 }
 
 impl<'c> ModelRouter<'c> {
@@ -333,59 +320,4 @@ async fn settle(charge: Option<StreamCharge>, tokens: Option<(u64, u64)>) {
     if let Some(StreamCharge { budget, reservation }) = charge {
         Box::pin(budget.settle(reservation, tokens)).await;
     }
-}
-
-/// Faults another model may not meet: throttling and quotas, a model not ready, Bedrock
-/// unavailable, a model timeout.
-fn is_fault(error: &ApiError) -> bool {
-    matches!(error, ApiError::Throttled { .. } | ApiError::Unavailable { .. } | ApiError::Timeout(_))
-}
-
-fn fault_reason(error: &ApiError) -> String {
-    format!("{} ({})", error.code(), error.status().as_u16())
-}
-
-/// Appends the escalation instruction to the last user message, when it holds text (a turn of
-/// tool results alone is left as it is).
-fn ask_for_signal(request: &mut ModelRequest) {
-    let Some(last) = request.messages.iter_mut().rev().find(|m| *m.role() == ConversationRole::User) else { return };
-    if !last.content().iter().any(ContentBlock::is_text) {
-        return;
-    }
-    let mut content = last.content().to_vec();
-    content.push(ContentBlock::Text(ESCALATION_INSTRUCTION.to_owned()));
-    if let Ok(message) = Message::builder().role(ConversationRole::User).set_content(Some(content)).build() {
-        *last = message;
-    }
-}
-
-/// The answer without the escalation marker: a model may add it and still answer, and the
-/// caller never asked for it. The one place it is taken out.
-fn without_marker(output: ConverseOutput) -> ConverseOutput {
-    let Some(Output::Message(message)) = output.output() else { return output };
-    let marked = |b: &ContentBlock| matches!(b, ContentBlock::Text(t) if t.contains(ESCALATION_MARKER));
-    if !message.content().iter().any(marked) {
-        return output;
-    }
-    let content = message
-        .content()
-        .iter()
-        .map(|b| match b {
-            ContentBlock::Text(t) if t.contains(ESCALATION_MARKER) => ContentBlock::Text(strip_marker(t)),
-            other => other.clone(),
-        })
-        .collect();
-    let Ok(message) = Message::builder().role(message.role().clone()).set_content(Some(content)).build() else {
-        return output;
-    };
-    ConverseOutput::builder()
-        .output(Output::Message(message))
-        .stop_reason(output.stop_reason().clone())
-        .set_usage(output.usage().cloned())
-        .set_metrics(output.metrics().cloned())
-        .set_trace(output.trace().cloned())
-        .set_additional_model_response_fields(output.additional_model_response_fields().cloned())
-        .set_performance_config(output.performance_config().cloned())
-        .build()
-        .unwrap_or(output)
 }
