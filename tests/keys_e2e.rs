@@ -402,3 +402,57 @@ async fn a_budget_holds_and_the_ledger_stays_whole_when_the_store_goes_down_mid_
     assert_eq!(ledger as i64, paid, "the ledger is what the answers cost");
     assert_no_key_in_logs(&[&new.key]);
 }
+
+#[tokio::test]
+async fn the_ledger_holds_every_call_of_escalations_triage_native_bodies_streams_and_tool_loops() {
+    // Large 2 through its native body, a fallback the key may not use, all three routes.
+    let Setup { _dynamo: _server, table, h } = setup(&[
+        ("BEDROCK_INVOKE_MODELS", "mistral-large"),
+        ("ROUTING_TIERS", "ministral-3b,mistral-large"),
+        ("MODEL_FALLBACKS", "ministral-3b=ministral-8b"),
+    ])
+    .await;
+    let spec = KeySpec {
+        models: Some(vec!["ministral-3b".into(), "mistral-large".into(), "auto".into()]),
+        budget: Some(Budget { nanos: 10_000_000_000, period: Period::Month }),
+        ..named("everything")
+    };
+    let (new, record) = admin::create(&table, spec).await.unwrap();
+    let key = Some(new.key.as_str());
+    let mut paid = 0i64;
+
+    let (status, _, answer) = post(&h, "/v1/chat/completions", key, &chat("auto", "Prove it [[hard]]")).await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["routing"]["attempts"].as_array().unwrap().len(), 2, "escalated: {answer}");
+    assert_eq!(h.emulator().last_request().unwrap()["operation"], "invoke", "Large 2's native body");
+    paid += nanos(&answer["usage"]["cost_usd"]);
+
+    let mut body = chat("auto", "Prove it [[hard]]");
+    body["stream"] = json!(true);
+    let response =
+        h.http.post(h.url("/stream/v1/chat/completions")).bearer_auth(&new.key).json(&body).send().await.unwrap();
+    let chunks = tests::sse::assert_complete_stream(&tests::sse::parse_sse(&response.bytes().await.unwrap()));
+    let last = chunks.last().unwrap();
+    assert!(last["routing"]["triage"].is_object(), "triaged: {last}");
+    paid += nanos(&last["usage"]["cost_usd"]);
+
+    let (status, _, answer) = post(&h, "/tools/v1/chat/completions", key, &chat("auto", "Status of T1001?")).await;
+    assert_eq!(status, 200, "{answer}");
+    assert!(answer["steps"].as_u64().unwrap() >= 2, "a tool loop: {answer}");
+    paid += nanos(&answer["usage"]["cost_usd"]);
+
+    let throttled = chat("ministral-3b", "Hi [[fault:throttle@ministral-3b]]");
+    let (status, _, answer) = post(&h, "/v1/chat/completions", key, &throttled).await;
+    assert_eq!(status, 429, "the fallback the key may not use is skipped, not called: {answer}");
+    assert_eq!(answer["error"]["code"], "throttled");
+
+    let state = table.window(&record.id, &Period::Month.window(time::OffsetDateTime::now_utc())).await.unwrap();
+    assert_eq!((state.spent as i64, state.reserved), (paid, 0), "every call of every answer, and only those");
+    let ledger: Vec<_> = table.spend(Some(&record.id)).await.unwrap();
+    assert_eq!(ledger.iter().map(|r| r.cost_nanos).sum::<u64>() as i64, paid);
+    assert!(
+        !ledger.iter().any(|r| r.model.contains("ministral-3-8b")),
+        "the skipped fallback cost nothing: {ledger:?}"
+    );
+    assert!(ledger.iter().any(|r| r.model == "mistral.mistral-large-2407-v1:0"), "{ledger:?}");
+}
