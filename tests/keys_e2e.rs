@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use futures_util::future::join_all;
 use serde_json::{Value, json};
 use shared::keys::admin::{self, KeySpec};
-use shared::keys::period::Period;
+use shared::keys::period::{self, Period};
 use shared::keys::{Budget, KeysTable};
 use tests::dynamo::{DynamoServer, client};
 use tests::{Harness, chat};
@@ -192,6 +192,8 @@ async fn requests_per_minute_are_limited_with_retry_after() {
     let body = chat("ministral-3b", "Hello");
     let mut statuses = Vec::new();
     let mut refused = None;
+    let minute = || period::minute(time::OffsetDateTime::now_utc());
+    let first_minute = minute();
     for _ in 0..3 {
         let (status, headers, answer) = post(&h, "/v1/chat/completions", Some(&limited), &body).await;
         statuses.push(status);
@@ -206,7 +208,8 @@ async fn requests_per_minute_are_limited_with_retry_after() {
         let retry: u32 = headers["retry-after"].to_str().unwrap().parse().unwrap();
         assert!((1..=60).contains(&retry), "{retry}");
     } else {
-        assert_eq!(statuses, [200, 200, 200], "the minute turned: a fresh window admits again");
+        assert_eq!(statuses, [200, 200, 200], "only a fresh window admits the third");
+        assert_ne!(minute(), first_minute, "all three were admitted, so the minute must have turned");
     }
 }
 
@@ -333,6 +336,8 @@ async fn tokens_per_minute_count_what_calls_used() {
     let Setup { _dynamo: _server, table, h } = setup(&[]).await;
     let limited = key(&table, KeySpec { tpm: Some(40), ..named("wordy") }).await;
     let body = chat("ministral-3b", "Write [[words:50]]");
+    let minute = || period::minute(time::OffsetDateTime::now_utc());
+    let first_minute = minute();
     let (first, _, answer) = post(&h, "/v1/chat/completions", Some(&limited), &body).await;
     assert_eq!(first, 200, "{answer}");
     assert!(answer["usage"]["total_tokens"].as_u64().unwrap() >= 40, "{answer}");
@@ -343,6 +348,7 @@ async fn tokens_per_minute_count_what_calls_used() {
         assert!(headers.contains_key("retry-after"));
     } else {
         assert_eq!(second, 200, "only a new minute admits it: {answer}");
+        assert_ne!(minute(), first_minute, "it was admitted, so the minute must have turned");
     }
 }
 
@@ -455,4 +461,23 @@ async fn the_ledger_holds_every_call_of_escalations_triage_native_bodies_streams
         "the skipped fallback cost nothing: {ledger:?}"
     );
     assert!(ledger.iter().any(|r| r.model == "mistral.mistral-large-2407-v1:0"), "{ledger:?}");
+}
+
+#[tokio::test]
+async fn triage_runs_on_a_tier_the_key_may_use() {
+    let Setup { _dynamo: _server, table, h } =
+        setup(&[("ROUTING_TIERS", "ministral-3b,ministral-14b,mistral-large-3")]).await;
+    let spec = KeySpec {
+        models: Some(vec!["ministral-14b".into(), "mistral-large-3".into(), "auto".into()]),
+        ..named("no 3b")
+    };
+    let key = key(&table, spec).await;
+    let mut body = chat("auto", "Prove it [[hard]]");
+    body["stream"] = json!(false);
+    let (status, _, answer) = post(&h, "/stream/v1/chat/completions", Some(&key), &body).await;
+    assert_eq!(status, 200, "{answer}");
+    let triage = &answer["routing"]["triage"];
+    assert_eq!(triage["model"], "mistral.ministral-3-14b-instruct", "the cheapest tier this key may use: {answer}");
+    assert_eq!(triage["difficulty"], "hard", "{triage}");
+    assert_eq!(answer["model"], "mistral.mistral-large-3-675b-instruct");
 }

@@ -89,10 +89,8 @@ impl<'c> ModelRouter<'c> {
             return;
         }
         let Ok(call) = triage::conversation(request) else { return };
-        let Some(model) = triage::triage_model(self.config, &call) else { return };
-        if self.budget.as_ref().is_some_and(|b| !b.key().allows(model)) {
-            return;
-        }
+        let allowed = |m: &AllowedModel| self.budget.as_ref().is_none_or(|b| b.key().allows(m));
+        let Some(model) = triage::triage_model(self.config, &call, allowed) else { return };
         let outcome = match call.finish(model) {
             Err(why) => Err((format!("the triage call could not be made: {why}"), None)),
             Ok(request) => match self.call(model, request).await {

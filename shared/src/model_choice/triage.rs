@@ -42,9 +42,13 @@ pub fn conversation(request: &ChatRequest) -> Result<Conversation, ApiError> {
 }
 
 /// The model that triages: the cheapest tier the triage call can be made for (it needs
-/// structured output).
-pub fn triage_model<'c>(config: &'c Config, call: &Conversation) -> Option<&'c AllowedModel> {
-    config.tiers().find(|m| call.fit(m).is_ok())
+/// structured output) among those `allowed` (the caller's key may use).
+pub fn triage_model<'c>(
+    config: &'c Config,
+    call: &Conversation,
+    allowed: impl Fn(&AllowedModel) -> bool,
+) -> Option<&'c AllowedModel> {
+    config.tiers().find(|m| allowed(m) && call.fit(m).is_ok())
 }
 
 /// The difficulty a triage answer names, or why it names none.
