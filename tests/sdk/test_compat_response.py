@@ -14,22 +14,9 @@ from langchain_openai import ChatOpenAI
 from mistralai.client import errors as mistral_errors
 from pydantic import BaseModel
 
+from bodies import tool, user
+
 TWO_CALLS = '[[call:get_weather {"city":"Paris"}]] [[call:get_time {"city":"Tokyo"}]]'
-
-
-def tool(name):
-    return {
-        "type": "function",
-        "function": {
-            "name": name,
-            "description": f"The {name} tool",
-            "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]},
-        },
-    }
-
-
-def user(text):
-    return [{"role": "user", "content": text}]
 
 
 class Capital(BaseModel):

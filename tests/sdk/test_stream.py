@@ -6,20 +6,7 @@ import openai
 import pytest
 from mistralai.client import errors as mistral_errors
 
-
-def tool(name):
-    return {
-        "type": "function",
-        "function": {
-            "name": name,
-            "description": f"The {name} tool",
-            "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]},
-        },
-    }
-
-
-def user(text):
-    return [{"role": "user", "content": text}]
+from bodies import tool, user
 
 
 @pytest.fixture(scope="module")
