@@ -1,13 +1,14 @@
 """pydantic-ai, unmodified, against the dev server: an Agent on the OpenAI chat model (a function
-tool round trip, structured output through its default tool output, `run_stream` against
-/stream/v1) and on the Mistral model (a tool round trip). The emulator's `[[call:...]]` directives
+tool round trip, structured output through its default tool output and through NativeOutput
+(json_schema), `run_stream` against /stream/v1 for text, tools and structured output) and on the
+Mistral model (a tool round trip, tool output). The emulator's `[[call:...]]` directives
 in the prompt choose the model's tool calls; after the tool result it answers
 `Tool results: name=<tool> -> <content>`."""
 
 import asyncio
 
 from pydantic import BaseModel
-from pydantic_ai import Agent
+from pydantic_ai import Agent, NativeOutput
 from pydantic_ai.models.mistral import MistralModel
 from pydantic_ai.models.openai import OpenAIChatModel
 from pydantic_ai.providers.mistral import MistralProvider
@@ -69,6 +70,28 @@ def test_openai_chat_model_structured_output_without_directives_follows_the_sche
     agent = Agent(openai_model(base_url), output_type=City)
     result = agent.run_sync("Tell me about a city.")
     assert result.output == City(name="example", country="example", population_millions=1)
+
+
+def test_openai_chat_model_native_output_on_a_model_with_native_json_schema(base_url):
+    # NativeOutput sends response_format json_schema; the emulator answers a value of the schema.
+    agent = Agent(openai_model(base_url, name="ministral-8b"), output_type=NativeOutput(City))
+    result = agent.run_sync("Tell me about a city.")
+    assert result.output == City(name="example", country="example", population_millions=1)
+    assert result.usage.output_tokens > 0
+
+
+def test_openai_chat_model_streams_structured_output_from_the_stream_route(base_url):
+    agent = Agent(openai_model(base_url, "/stream/v1"), output_type=City)
+    prompt = '[[call:final_result {"name":"Nice","country":"France","population_millions":0.34}]]'
+
+    async def run():
+        async with agent.run_stream(prompt) as streamed:
+            outputs = [output async for output in streamed.stream_output(debounce_by=None)]
+            return outputs, await streamed.get_output()
+
+    outputs, output = asyncio.run(run())
+    assert output == City(name="Nice", country="France", population_millions=0.34)
+    assert outputs[-1] == output
 
 
 def test_openai_chat_model_streams_text_from_the_stream_route(base_url):
