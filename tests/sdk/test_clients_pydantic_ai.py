@@ -1,12 +1,15 @@
 """pydantic-ai, unmodified, against the dev server: an Agent on the OpenAI chat model (a function
 tool round trip, structured output through its default tool output and through NativeOutput
-(json_schema), `run_stream` against /stream/v1 for text, tools and structured output) and on the
-Mistral model (a tool round trip, tool output). The emulator's `[[call:...]]` directives
-in the prompt choose the model's tool calls; after the tool result it answers
-`Tool results: name=<tool> -> <content>`."""
+(json_schema, with and without the model's native structured output), `run_stream` against
+/stream/v1 for text, tools and structured output) and on the Mistral model (a tool round trip,
+tool output, Magistral's thinking read from Mistral's format with `x-reasoning-format: mistral`).
+The emulator's `[[call:...]]` directives in the prompt choose the model's tool calls; after the
+tool result it answers `Tool results: name=<tool> -> <content>`."""
 
 import asyncio
 
+import httpx2
+import pytest
 from pydantic import BaseModel
 from pydantic_ai import Agent, NativeOutput
 from pydantic_ai.models.mistral import MistralModel
@@ -72,9 +75,11 @@ def test_openai_chat_model_structured_output_without_directives_follows_the_sche
     assert result.output == City(name="example", country="example", population_millions=1)
 
 
-def test_openai_chat_model_native_output_on_a_model_with_native_json_schema(base_url):
-    # NativeOutput sends response_format json_schema; the emulator answers a value of the schema.
-    agent = Agent(openai_model(base_url, name="ministral-8b"), output_type=NativeOutput(City))
+@pytest.mark.parametrize("model", ["ministral-8b", "mistral-large"])
+def test_openai_chat_model_native_output(base_url, model):
+    # NativeOutput sends response_format json_schema: Ministral 3 has native structured output,
+    # Large 2 answers through the gateway's forced tool; the emulator answers a value of the schema.
+    agent = Agent(openai_model(base_url, name=model), output_type=NativeOutput(City))
     result = agent.run_sync("Tell me about a city.")
     assert result.output == City(name="example", country="example", population_millions=1)
     assert result.usage.output_tokens > 0
@@ -134,3 +139,35 @@ def test_mistral_model_gives_structured_output(base_url):
     agent = Agent(model, output_type=City)
     prompt = '[[call:final_result {"name":"Rome","country":"Italy","population_millions":2.8}]]'
     assert agent.run_sync(prompt).output == City(name="Rome", country="Italy", population_millions=2.8)
+
+
+def magistral(base_url, prefix=""):
+    """Magistral through the Mistral model, asking the gateway for reasoning the way Mistral's API
+    sends it (`thinking` chunks, which pydantic-ai's Mistral model reads) with its header."""
+    client = httpx2.AsyncClient(headers={"x-reasoning-format": "mistral"})
+    provider = MistralProvider(api_key="unused", base_url=f"{base_url}{prefix}", http_client=client)
+    return MistralModel("magistral-small", provider=provider)
+
+
+def test_mistral_model_reads_magistral_thinking(base_url):
+    parts = Agent(magistral(base_url)).run_sync("Think it over").all_messages()[-1].parts
+    assert [(part.part_kind, part.content) for part in parts] == [
+        ("thinking", "Thinking about: Think it over"),
+        ("text", "You said: Think it over"),
+    ]
+
+
+def test_mistral_model_streams_magistral_thinking_from_the_stream_route(base_url):
+    # The Mistral SDK appends /v1/chat/completions to the base URL.
+    agent = Agent(magistral(base_url, "/stream"))
+
+    async def run():
+        async with agent.run_stream("Think it through") as streamed:
+            return await streamed.get_output(), streamed.all_messages()[-1].parts
+
+    output, parts = asyncio.run(run())
+    assert output == "You said: Think it through"
+    assert [(part.part_kind, part.content) for part in parts] == [
+        ("thinking", "Thinking about: Think it through"),
+        ("text", "You said: Think it through"),
+    ]
