@@ -19,6 +19,7 @@ const LAYERS: &[&[&str]] = &[
     &["stream"],
     &["chat"],
     &["tools"],
+    &["batch"],
     &["state"],
     &["routes"],
     &["triggers"],

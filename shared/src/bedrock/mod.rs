@@ -5,6 +5,7 @@
 //! Requests and answers are Converse-shaped whatever operation carries them, so the chat,
 //! streaming and tool-loop code never depends on which Bedrock operation a model is called with.
 
+pub mod converse_json;
 pub mod document;
 pub mod fake;
 pub mod native;
