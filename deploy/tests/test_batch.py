@@ -268,6 +268,21 @@ def dev_settings() -> dict[str, str]:
     return dict(line.split("=", 1) for line in lines if line and not line.startswith("#"))
 
 
+@pytest.mark.parametrize("prefix", ["", "team-a-batch"])
+def test_the_job_prefix_is_the_stack_name_or_the_parameter(template: dict[str, Any], prefix: str) -> None:
+    ev = evaluated(template, BatchJobPrefix=prefix)
+    want = prefix or STACK
+    for function_id in FUNCTIONS:
+        assert ev.resource(function_id)["Properties"]["Environment"]["Variables"]["BATCH_JOB_PREFIX"] == want
+    assert ev.resource("BatchEventRule")["Properties"]["EventPattern"]["detail"] == {"batchJobName": [{"prefix": f"{want}-"}]}
+
+
+@pytest.mark.parametrize("prefix", ["-a", "a_b", "a" * 37, "a.b"])
+def test_the_job_prefix_must_fit_a_job_name(template: dict[str, Any], prefix: str) -> None:
+    with pytest.raises(ValueError):
+        Evaluator(template, {"BatchJobPrefix": prefix})
+
+
 def test_the_sample_event_is_one_the_rule_delivers() -> None:
     event = json.loads((ROOT / "events" / "batch-events" / "job-completed.json").read_text())
     assert event["source"] == "aws.bedrock" and event["detail-type"] == DETAIL_TYPE
