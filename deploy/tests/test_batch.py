@@ -16,6 +16,7 @@ from __future__ import annotations
 import copy
 import json
 import pathlib
+import re
 from typing import Any, Callable
 
 import pytest
@@ -287,8 +288,11 @@ def test_the_sample_event_is_one_the_rule_delivers() -> None:
     event = json.loads((ROOT / "events" / "batch-events" / "job-completed.json").read_text())
     assert event["source"] == "aws.bedrock" and event["detail-type"] == DETAIL_TYPE
     detail = event["detail"]
-    # Named as the batch function names jobs under the local settings: <prefix>-<batch>-<n>.
-    assert detail["batchJobName"].startswith(dev_settings()["BATCH_JOB_PREFIX"] + "-")
+    # Named as the batch function names jobs under the local settings: <prefix>-<batch hex>-<n>
+    # (shared/src/batch/events.rs), within Bedrock's 63 characters.
+    prefix = re.escape(dev_settings()["BATCH_JOB_PREFIX"])
+    assert re.fullmatch(prefix + r"-[0-9a-f]{20}-[0-9]+", detail["batchJobName"]), detail["batchJobName"]
+    assert len(detail["batchJobName"]) <= 63
     assert detail["batchJobArn"] in event["resources"]
     assert detail["batchJobArn"].startswith(f"arn:aws:bedrock:{event['region']}:{event['account']}:model-invocation-job/")
     assert detail["status"] == "Completed"
