@@ -3,4 +3,5 @@
 
 pub mod callbacks;
 pub mod emulator;
+pub mod s3;
 pub mod server;

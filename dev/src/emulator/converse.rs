@@ -7,6 +7,7 @@ use serde_json::Value;
 
 use super::faults::BedrockError;
 use super::handling::{self, Call};
+use super::models::ModelTraits;
 use super::script::Answer;
 use super::streaming::{self, Frame, Step};
 use super::{guardrail, validate};
@@ -24,6 +25,20 @@ pub(crate) async fn respond(call: &Call<'_>, parsed: serde_json::Result<Value>) 
     } else {
         Json(answer.converse_json(streaming::millis(call.started.elapsed()))).into_response()
     })
+}
+
+/// A batch record's answer in a `Converse` job: the Converse response body, with the checks
+/// and the scripted model of [`respond`], and the token counts.
+pub(crate) async fn answer_record(
+    call: &Call<'_>,
+    model: &ModelTraits,
+    body: &Value,
+) -> Result<(Value, u64, u64), BedrockError> {
+    validate::request(body)?;
+    validate::for_model(body, model)?;
+    let (answer, _) = call.answer(body, model, None).await?;
+    let json = answer.converse_json(streaming::millis(call.started.elapsed()));
+    Ok((json, answer.input_tokens, answer.output_tokens))
 }
 
 /// The ConverseStream events of `answer`, `metadata` last.

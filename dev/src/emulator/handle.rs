@@ -11,6 +11,7 @@ use serde_json::Value;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
+use super::batch::{self, JobEvents};
 use super::queue::{Gate, Reply};
 use super::server;
 
@@ -39,6 +40,8 @@ impl Emulator {
             }
         });
         let shared = Arc::new(server::Shared::default());
+        let settings = batch::Settings::from_env().map_err(std::io::Error::other)?;
+        shared.batch.configure(|current| *current = settings);
         let app = server::router(shared.clone());
         let (shutdown, stopped) = oneshot::channel::<()>();
         tokio::spawn(async move {
@@ -89,6 +92,32 @@ impl Emulator {
     /// An application profile that is not registered is an invalid model identifier.
     pub fn register_profile(&self, arn: &str, model_id: &str) {
         self.shared.profiles.register(arn, model_id);
+    }
+
+    /// Points batch jobs at an S3-compatible endpoint (`http://127.0.0.1:PORT`, e.g.
+    /// `dev::s3::S3Server::url()`), which they read inputs from and write outputs to, signing
+    /// with `dev::s3`'s test credentials. Overrides `AWS_ENDPOINT_URL_S3`.
+    pub fn set_s3_endpoint(&self, url: &str) {
+        let url = url.to_owned();
+        self.shared.batch.configure(|settings| settings.s3_endpoint = Some(url));
+    }
+
+    /// Hands every batch job state change to `sink`, as the EventBridge event AWS delivers
+    /// (see `batch::events`); each call is awaited before the job moves on. Overrides
+    /// `EMULATOR_JOB_EVENTS_URL`.
+    pub fn set_job_events(&self, sink: JobEvents) {
+        self.shared.batch.configure(|settings| settings.events = Some(sink));
+    }
+
+    /// How long a batch job stays in each status (`EMULATOR_BATCH_STEP_MS`, default 1 s).
+    pub fn set_batch_step(&self, step: std::time::Duration) {
+        self.shared.batch.configure(|settings| settings.step = step);
+    }
+
+    /// The fewest records a batch job may hold (`EMULATOR_BATCH_MIN_RECORDS`, default
+    /// [`batch::DEFAULT_MIN_RECORDS`], Bedrock's quota default).
+    pub fn set_batch_min_records(&self, min_records: u64) {
+        self.shared.batch.configure(|settings| settings.min_records = min_records);
     }
 
     /// The emulator's routes with a state of their own, to mount in another server.

@@ -183,6 +183,56 @@
 //! text) and a `VIOLENCE` filter with action `BLOCKED`; `enabled_full` also lists the filters
 //! that detected nothing.
 //!
+//! # Batch inference (the `bedrock` control plane)
+//!
+//! The same server answers the batch operations `aws-sdk-bedrock` sends (point its
+//! `endpoint_url` at `url()` too): CreateModelInvocationJob (`POST /model-invocation-job`),
+//! GetModelInvocationJob (`GET /model-invocation-job/{jobIdentifier}`, the job's id or ARN),
+//! ListModelInvocationJobs (`GET /model-invocation-jobs`: `submitTimeAfter`, `submitTimeBefore`,
+//! `statusEquals`, `nameContains`, `maxResults` 1 to 1000, `nextToken`, `sortBy` `CreationTime`,
+//! `sortOrder`, newest first by default) and StopModelInvocationJob
+//! (`POST /model-invocation-job/{jobIdentifier}/stop`). Jobs are `12 lowercase alphanumerics`,
+//! `arn:aws:bedrock:us-east-1:123456789012:model-invocation-job/{id}`.
+//!
+//! Create refuses, as `400 ValidationException` in AWS's "1 validation error detected: Value ...
+//! at 'member' failed to satisfy constraint: ..." words: a missing `jobName`, `roleArn`,
+//! `modelId`, `inputDataConfig.s3InputDataConfig` or `outputDataConfig.s3OutputDataConfig`; a
+//! `jobName` off `[a-zA-Z0-9]{1,63}(-*[a-zA-Z0-9\+\-\.]){0,63}`; a `roleArn` off
+//! `arn:aws(-[^:]+)?:iam::([0-9]{12})?:role/.+`; an `s3Uri` off
+//! `s3://[a-z0-9][\.\-a-z0-9]{1,61}[a-z0-9](/.*)?`; `timeoutDurationInHours` outside 24..=168
+//! (default 168); `modelInvocationType` other than `InvokeModel`/`Converse`; `s3InputFormat`
+//! other than `JSONL`; a model id that is not a Mistral model the catalog knows ("The provided
+//! model identifier is invalid.") or whose foundation model is not in [`batch::BATCH_MODELS`]
+//! (or `EMULATOR_BATCH_MODELS`). A second job with a `jobName` in use is `409
+//! ConflictException`; the same `clientRequestToken` again returns the first job. Get/Stop of an
+//! unknown job: `404 ResourceNotFoundException`; Stop of a job that ended: `409
+//! ConflictException`.
+//!
+//! A job then moves Submitted → Validating → Scheduled → InProgress → Completed, one status per
+//! step (`EMULATOR_BATCH_STEP_MS`, default 1000, or [`Emulator::set_batch_step`]). Validating reads
+//! the input through `aws-sdk-s3` from the endpoint of [`Emulator::set_s3_endpoint`] or
+//! `AWS_ENDPOINT_URL_S3` (the input URI is one `.jsonl` object or a prefix of them) and fails the
+//! job (`Failed`, with `message`) when there is no input, a line is not
+//! `{"recordId"?, "modelInput": {...}}` JSON, or the records are fewer than the minimum
+//! (`EMULATOR_BATCH_MIN_RECORDS`, [`Emulator::set_batch_min_records`]; default
+//! [`batch::DEFAULT_MIN_RECORDS`], Bedrock's quota default of 100). InProgress answers each
+//! record as InvokeModel would (the model's native body, same checks, same scripted model,
+//! directives included) or, for `modelInvocationType: Converse`, as Converse would (a
+//! `toolConfig` there fails the record with 400, as AWS documents); a record whose call fails
+//! (`[[fault:throttle]]`, a body Bedrock refuses) gets an error line. Outputs go to
+//! `{outputS3Uri}/{jobId}/{inputFile}.out` (`{"recordId", "modelInput", "modelOutput"}` or
+//! `{"recordId", "modelInput", "error": {"errorCode": <HTTP status>, "errorMessage"}}`) and
+//! `{outputS3Uri}/{jobId}/manifest.json.out` (`totalRecordCount`, `processedRecordCount`,
+//! `successRecordCount`, `errorRecordCount`, `inputTokenCount`, `outputTokenCount`). The job ends
+//! Completed (no record failed), PartiallyCompleted (some did) or Failed (all did). A stop turns a
+//! job that has not ended into Stopping, then Stopped at once (no output is written). Get and
+//! List report the record counts as records are answered.
+//!
+//! Every status change goes to [`Emulator::set_job_events`]'s sink (or is POSTed to
+//! `EMULATOR_JOB_EVENTS_URL`) as the EventBridge event "Batch Inference Job State Change"
+//! (`source` `aws.bedrock`, `detail` with `batchJobArn`, `batchJobName`, `batchModelId`, `status`,
+//! `failureMessage`, ...: the shape and its source are in `batch/events.rs`), in order.
+//!
 //! # Assumptions where AWS is silent
 //!
 //! - The native chat body accepts `response_format` (`text`, `json_object`, `json_schema` with a
@@ -230,6 +280,7 @@
 //! # Ok(()) }
 //! ```
 
+pub mod batch;
 mod converse;
 pub mod faults;
 pub mod frames;

@@ -14,6 +14,7 @@ use axum::routing::post;
 use axum::{Json, Router};
 use serde_json::{Map, Value, json};
 
+use super::batch::{self, Batch};
 use super::faults::ThrottleOnce;
 use super::handling::Call;
 use super::models::Profiles;
@@ -31,12 +32,14 @@ pub(crate) struct Shared {
     pub(crate) queue: Queue,
     pub(crate) profiles: Profiles,
     pub(crate) throttle_once: ThrottleOnce,
+    pub(crate) batch: Batch,
 }
 
 /// The emulator's routes, on the given state.
 pub(crate) fn router(shared: Arc<Shared>) -> Router {
     Router::new()
         .route("/model/{*rest}", post(call))
+        .merge(batch::routes())
         .fallback(unknown_operation)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .with_state(shared)
@@ -80,7 +83,7 @@ impl Operation {
 async fn unknown_operation() -> Response {
     let mut response = (
         StatusCode::NOT_FOUND,
-        Json(json!({ "message": "The requested operation is not supported by this emulator: use POST /model/{modelId}/converse, /converse-stream, /invoke or /invoke-with-response-stream." })),
+        Json(json!({ "message": "The requested operation is not supported by this emulator: use POST /model/{modelId}/converse, /converse-stream, /invoke or /invoke-with-response-stream, or the batch operations under /model-invocation-job(s)." })),
     )
         .into_response();
     response.headers_mut().insert("x-amzn-ErrorType", HeaderValue::from_static("UnknownOperationException"));

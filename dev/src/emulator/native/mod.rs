@@ -66,6 +66,21 @@ pub(crate) async fn respond(call: &Call<'_>, parsed: serde_json::Result<Value>) 
     Ok(response)
 }
 
+/// A batch record's answer, as InvokeModel would have sent it: the same checks and the same
+/// scripted model as [`respond`], the body without the HTTP around it, and the token counts.
+pub(crate) async fn answer_record(
+    call: &Call<'_>,
+    model: &ModelTraits,
+    native: &Value,
+) -> Result<(Value, u64, u64), BedrockError> {
+    let (kind, body) = read(native, model)?;
+    let (answer, _) = call.answer(&body, model, None).await?;
+    let created = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |since| since.as_secs());
+    let id = format!("cmpl-{:032x}", fingerprint(call.raw));
+    let body = render::body(kind, &answer, &model.foundation_id, &id, created);
+    Ok((body, answer.input_tokens, answer.output_tokens))
+}
+
 /// Checks a native body against the kinds `model` takes (the body's own keys pick the kind;
 /// a body with neither `messages` nor `prompt` is read as the model's first kind), and returns
 /// its kind and the Converse-shaped request the scripted model reads.
