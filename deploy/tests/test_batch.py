@@ -306,9 +306,15 @@ def test_the_local_settings_point_the_batch_functions_at_the_dev_server() -> Non
     assert settings["AWS_ENDPOINT_URL_BEDROCK"] == settings["AWS_ENDPOINT_URL_BEDROCK_RUNTIME"]
 
 
-def test_uploads_pass_through_as_binary(template: dict[str, Any]) -> None:
+def test_uploads_and_downloads_pass_through_as_binary(template: dict[str, Any]) -> None:
+    # Uploads (multipart) arrive intact; downloads reach the SDKs as bytes for the Accept
+    # types they send (mistralai: application/octet-stream, openai: application/binary).
     body = evaluated(template).resource("Api")["Properties"]["Body"]
-    assert body["x-amazon-apigateway-binary-media-types"] == ["multipart/form-data"]
+    assert body["x-amazon-apigateway-binary-media-types"] == [
+        "multipart/form-data",
+        "application/octet-stream",
+        "application/binary",
+    ]
 
 
 # ---------------------------------------------------------------------- the check catches widening

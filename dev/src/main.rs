@@ -28,12 +28,16 @@ async fn run() -> Result<(), String> {
         Ok(raw) => raw.trim().parse().map_err(|_| format!("EMULATOR_PORT: `{raw}` is not a port number"))?,
         Err(_) => 4010,
     };
+    let s3_port: u16 = match std::env::var("S3_PORT") {
+        Ok(raw) => raw.trim().parse().map_err(|_| format!("S3_PORT: `{raw}` is not a port number"))?,
+        Err(_) => 4566,
+    };
     let backend = Backend::from_env()?;
     let config = shared::Config::from_env().map_err(|e| e.to_string())?;
     let tools = shared::tools::Toolbox::from_env().map_err(|e| e.to_string())?;
     let model = config.default_model().id.clone();
     let addr = SocketAddr::from(([127, 0, 0, 1], port));
-    let dev = server::start(addr, backend, config, tools, emulator_port)
+    let dev = server::start(addr, backend, config, tools, emulator_port, s3_port)
         .await
         .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
     let url = dev.url();
@@ -45,6 +49,12 @@ async fn run() -> Result<(), String> {
     println!("dev server listening on {url} ({bedrock}); default model {model}");
     println!("  base URLs: {url}/v1 (sync), {url}/stream/v1 (streaming), {url}/tools/v1 (server-side tools)");
     println!("  event callbacks of `cargo lambda watch --env-file dev/lambda.env` arrive at {url}/dev/callback");
+    if let Some(s3) = dev.s3() {
+        println!(
+            "  batch: {url}/v1/files and {url}/v1/batches (Mistral: {url}/v1/batch/jobs), bucket on the local S3 server at {}",
+            s3.url()
+        );
+    }
     println!(
         "  try: curl -s {url}/v1/chat/completions -H 'content-type: application/json' -d '{{\"model\": \"mistral-large\", \"messages\": [{{\"role\": \"user\", \"content\": \"Hello!\"}}]}}'"
     );

@@ -11,8 +11,9 @@ use shared::{AppState, Config, ToolsState};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
-use crate::callbacks;
 use crate::emulator::Emulator;
+use crate::s3::S3Server;
+use crate::{batch, callbacks};
 
 /// Where Bedrock calls go.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -38,6 +39,8 @@ impl Backend {
 pub struct DevServer {
     addr: SocketAddr,
     emulator: Option<Emulator>,
+    /// The batch bucket's S3 server, when batch runs locally.
+    s3: Option<S3Server>,
     _shutdown: oneshot::Sender<()>,
 }
 
@@ -53,6 +56,16 @@ impl DevServer {
     pub fn emulator(&self) -> Option<&Emulator> {
         self.emulator.as_ref()
     }
+
+    pub fn s3(&self) -> Option<&S3Server> {
+        self.s3.as_ref()
+    }
+
+    /// Keeps `s3` running as long as the server.
+    pub fn with_s3(mut self, s3: S3Server) -> Self {
+        self.s3 = Some(s3);
+        self
+    }
 }
 
 /// Binds `addr` and serves all routes; returns once connections are accepted. The emulator
@@ -64,6 +77,7 @@ pub async fn start(
     config: Config,
     tools: Toolbox,
     emulator_port: u16,
+    s3_port: u16,
 ) -> std::io::Result<DevServer> {
     let (emulator, bedrock) = match backend {
         Backend::Emulator => {
@@ -90,11 +104,34 @@ pub async fn start(
         }
         None => None,
     };
+    // Batch: with the emulator, a local S3 server and the emulator's control plane (the
+    // environment's BATCH_* settings if any, else local ones); with real Bedrock, BATCH_BUCKET's.
+    let mut config = config;
+    let (s3, batches) = match (&emulator, config.batch.clone()) {
+        (Some(emulator), settings) => {
+            let settings = settings.unwrap_or_else(batch::local_settings);
+            config.batch = Some(settings.clone());
+            let (s3, batches) = batch::start(emulator, settings, s3_port).await?;
+            (Some(s3), Some(batches))
+        }
+        (None, Some(settings)) => (None, Some(shared::batch::Batches::from_env(settings).await)),
+        (None, None) => (None, None),
+    };
     let mut app = AppState::new(config, bedrock.into_shared());
     if let Some(table) = table {
         app = app.with_keys(table);
     }
-    serve(addr, ToolsState::new(app, tools), emulator).await
+    if let Some(batches) = batches {
+        app = app.with_batch(batches);
+    }
+    if let Some(emulator) = &emulator {
+        batch::deliver_events(emulator, app.clone());
+    }
+    let server = serve(addr, ToolsState::new(app, tools), emulator).await?;
+    Ok(match s3 {
+        Some(s3) => server.with_s3(s3),
+        None => server,
+    })
 }
 
 /// Serves all routes over `state` (tests pass their own state).
@@ -124,5 +161,5 @@ pub async fn serve(addr: SocketAddr, state: ToolsState, emulator: Option<Emulato
             tracing::error!(error = %e, "dev server stopped");
         }
     });
-    Ok(DevServer { addr, emulator, _shutdown: shutdown })
+    Ok(DevServer { addr, emulator, s3: None, _shutdown: shutdown })
 }

@@ -47,11 +47,18 @@ impl AppState {
             Some(settings) => Some(KeysTable::from_env(settings.table.clone()).await),
             None => None,
         };
-        let state = Self::new(config, bedrock);
-        Ok(match table {
-            Some(table) => state.with_keys(table),
-            None => state,
-        })
+        let batches = match &config.batch {
+            Some(settings) => Some(Batches::from_env(settings.clone()).await),
+            None => None,
+        };
+        let mut state = Self::new(config, bedrock);
+        if let Some(table) = table {
+            state = state.with_keys(table);
+        }
+        if let Some(batches) = batches {
+            state = state.with_batch(batches);
+        }
+        Ok(state)
     }
 }
 

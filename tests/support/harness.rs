@@ -25,6 +25,18 @@ pub fn app_state(bedrock_url: &str) -> AppState {
     AppState::new(config, bedrock)
 }
 
+/// How long the emulator's batch jobs stay in each status in tests.
+pub const BATCH_STEP_MS: u64 = 20;
+
+/// The settings that turn batch on in a test.
+pub const BATCH_VARS: [(&str, &str); 4] = [
+    ("BATCH_BUCKET", "test-batch"),
+    // One record per job: the emulator is told the same; a test may raise it.
+    ("BATCH_MIN_RECORDS", "1"),
+    ("BATCH_ROLE_ARN", "arn:aws:iam::123456789012:role/test-batch"),
+    ("BATCH_JOB_PREFIX", "test"),
+];
+
 /// A dev server on 127.0.0.1:0 with its own emulator.
 pub struct Harness {
     pub server: DevServer,
@@ -50,6 +62,12 @@ impl Harness {
         Self::with_tools(vars, Vec::new()).await
     }
 
+    /// Batch on ([`BATCH_VARS`]), with `vars`.
+    pub async fn with_batch(vars: &[(&str, &str)]) -> Self {
+        let all: Vec<(&str, &str)> = BATCH_VARS.iter().copied().chain(vars.iter().copied()).collect();
+        Self::with_config(&all).await
+    }
+
     /// Also registers `extra` tools defined in code.
     pub async fn with_tools(vars: &[(&str, &str)], extra: Vec<Arc<dyn Tool>>) -> Self {
         Self::build(vars, extra, None).await
@@ -69,14 +87,31 @@ impl Harness {
         }
         let emulator = Emulator::start().await.expect("emulator");
         let bedrock = SdkBedrock::for_endpoint(&emulator.url(), &config).into_shared();
+        // With BATCH_BUCKET among `vars`: a local S3 server and the emulator's batch jobs, a few
+        // milliseconds per status, their state changes delivered to the finalizer.
+        let local_batch = match config.batch.clone() {
+            Some(settings) => {
+                emulator.set_batch_step(std::time::Duration::from_millis(BATCH_STEP_MS));
+                Some(dev::batch::start(&emulator, settings, 0).await.expect("local batch"))
+            }
+            None => None,
+        };
         let mut app = AppState::new(config, bedrock);
         if let Some(table) = table {
             app = app.with_keys(table);
         }
+        let s3 = local_batch.map(|(s3, batches)| {
+            app = app.clone().with_batch(batches);
+            dev::batch::deliver_events(&emulator, app.clone());
+            s3
+        });
         let state = ToolsState::new(app, toolbox);
-        let server = server::serve(SocketAddr::from(([127, 0, 0, 1], 0)), state.clone(), Some(emulator))
+        let mut server = server::serve(SocketAddr::from(([127, 0, 0, 1], 0)), state.clone(), Some(emulator))
             .await
             .expect("dev server");
+        if let Some(s3) = s3 {
+            server = server.with_s3(s3);
+        }
         Harness { server, state, http: reqwest::Client::new() }
     }
 
@@ -123,6 +158,10 @@ impl Harness {
 }
 
 impl Reply {
+    pub async fn read_response(response: reqwest::Response) -> Self {
+        Self::read(response).await
+    }
+
     async fn read(response: reqwest::Response) -> Self {
         let status = response.status().as_u16();
         let headers = response.headers().clone();

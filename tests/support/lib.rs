@@ -9,6 +9,7 @@
 //! The keys tests' DynamoDB, moto's server as a process with the real SDK client on it: [`dynamo`].
 
 pub mod accounts;
+pub mod batch;
 pub mod concurrent;
 pub mod dynamo;
 mod events;

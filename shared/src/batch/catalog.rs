@@ -29,8 +29,15 @@ pub const MIN_RECORDS: usize = 100;
 pub const BATCH_PRICE_FACTOR: f64 = 0.5;
 
 /// Whether Bedrock runs batch jobs for `model` (the catalog's list, plus `BATCH_MODELS`).
+///
+/// Jobs are created on foundation-model ids: an inference profile is not a resource
+/// CreateModelInvocationJob takes (AWS's service authorization reference), so a model this
+/// deployment calls through a profile is not batch-capable here.
 pub fn supports(model: &AllowedModel, settings: &BatchSettings) -> bool {
     let base = model.catalog.map_or(model.id.as_str(), |c| c.id);
+    if base != model.id {
+        return false;
+    }
     let alias = model.catalog.map(|c| c.alias);
     BATCH_MODELS.contains(&base)
         || settings.extra_models.iter().any(|m| m == &model.id || m == base || alias == Some(m.as_str()))

@@ -54,7 +54,11 @@ struct OpenAiCreate {
 
 #[derive(Deserialize)]
 struct MistralCreate {
+    #[serde(default)]
     input_files: Vec<String>,
+    /// Requests given inline instead of in a file: kept as a file of the caller's.
+    #[serde(default)]
+    requests: Option<Vec<Value>>,
     #[serde(default)]
     model: Option<String>,
     #[serde(default = "chat_endpoint")]
@@ -109,7 +113,23 @@ pub async fn post_job(
     bytes: Bytes,
 ) -> Result<Json<Value>, ApiError> {
     let batches = batches(&state)?;
-    let asked: MistralCreate = body(&bytes)?;
+    let mut asked: MistralCreate = body(&bytes)?;
+    if let Some(requests) = asked.requests.take().filter(|r| !r.is_empty()) {
+        if !asked.input_files.is_empty() {
+            return Err(ApiError::invalid("requests", "send `input_files` or `requests`, not both"));
+        }
+        let lines: Vec<String> = requests.iter().map(Value::to_string).collect();
+        let file = crate::batch::files::create(
+            &batches.store,
+            owner(&caller),
+            "requests.jsonl",
+            "batch",
+            "batch_request",
+            lines.join("\n").into_bytes(),
+        )
+        .await?;
+        asked.input_files = vec![file.id];
+    }
     let timeout_hours = asked.timeout_hours.unwrap_or(24);
     if !(24..=168).contains(&timeout_hours) {
         return Err(ApiError::invalid("timeout_hours", "Bedrock's batch jobs time out after 24 to 168 hours"));

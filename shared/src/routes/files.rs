@@ -77,6 +77,9 @@ pub async fn content(
     let batches = batches(&state)?;
     let (_, bytes) = files::content(&batches.store, owner(&caller), &id).await?;
     Response::builder()
+        // What OpenAI's and Mistral's APIs send (the mistralai SDK refuses another type).
+        // Behind API Gateway it travels base64-encoded and is decoded for callers that accept
+        // a binary media type (template.yaml, BinaryMediaTypes).
         .header(http::header::CONTENT_TYPE, "application/octet-stream")
         .body(Body::from(bytes))
         .map_err(|e| ApiError::Internal(e.to_string()))

@@ -6,6 +6,7 @@
 //!
 //! The tool domain (`crate::tools`) knows nothing of triggers; this module is the glue above it.
 
+pub mod batch_events;
 pub mod callback;
 pub mod queue;
 

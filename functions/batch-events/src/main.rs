@@ -1,0 +1,10 @@
+//! The `batch-events` Lambda function: the target of the EventBridge rule on Bedrock's "Batch
+//! Inference Job State Change" events. Each event refreshes the batch its job belongs to, and
+//! finalizes it (output and error files, counts, cost) once all of its jobs have ended.
+
+fn main() -> Result<(), lambda_http::Error> {
+    shared::runtime::block_on(async {
+        shared::logging::init();
+        shared::triggers::batch_events::serve(shared::AppState::from_env().await?).await
+    })
+}
