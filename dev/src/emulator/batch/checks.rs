@@ -274,6 +274,11 @@ mod tests {
     fn models_must_be_known_and_take_batch_jobs() {
         assert!(refused(|b| b["modelId"] = json!("anthropic.claude-3")).contains("model identifier is invalid"));
         assert!(refused(|b| b["modelId"] = json!("mistral.magistral-small-2509")).contains("does not support batch"));
+        let defaults = crate::emulator::batch::Settings::default().batch_models;
+        let mut pixtral = valid();
+        pixtral["modelId"] = json!("mistral.pixtral-large-2502-v1:0");
+        assert!(create(&pixtral, &defaults).unwrap_err().message.contains("does not support batch"));
+        assert!(create(&valid(), &defaults).is_ok());
         let mut profile = valid();
         profile["modelId"] = json!("us.mistral.mistral-large-2407-v1:0");
         assert!(create(&profile, &batch_models()).is_ok());

@@ -117,4 +117,27 @@ mod tests {
         let keys: Vec<&String> = detail.as_object().unwrap().keys().collect();
         assert_eq!(keys.len(), 8, "{keys:?}");
     }
+
+    #[tokio::test]
+    async fn the_http_sink_posts_each_event_as_json() {
+        use axum::routing::post;
+        let received = Arc::new(std::sync::Mutex::new(Vec::<Value>::new()));
+        let store = received.clone();
+        let app = axum::Router::new().route(
+            "/events",
+            post(move |axum::Json(event): axum::Json<Value>| {
+                let store = store.clone();
+                async move { store.lock().unwrap().push(event) }
+            }),
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/events", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        let sink = http_sink(url);
+        sink(json!({ "detail": { "status": "Validating" } })).await;
+        sink(json!({ "detail": { "status": "Scheduled" } })).await;
+        let statuses: Vec<Value> =
+            received.lock().unwrap().iter().map(|event| event["detail"]["status"].clone()).collect();
+        assert_eq!(statuses, [json!("Validating"), json!("Scheduled")]);
+    }
 }

@@ -35,15 +35,17 @@ pub const DEFAULT_STEP: Duration = Duration::from_millis(1000);
 
 /// The Mistral models that take batch jobs in the emulator (foundation-model ids; profile ids
 /// and ARNs naming them are accepted too), after the Mistral AI rows of Bedrock's "Supported
-/// Regions and models for batch inference". `EMULATOR_BATCH_MODELS` (comma-separated ids)
-/// replaces the list, for when AWS's table changes before this one does.
-pub const BATCH_MODELS: [&str; 6] = [
+/// Regions and models for batch inference" and the same list as the gateway's
+/// `shared::batch::catalog`. Bedrock's per-model batch quotas ("Records per batch inference job
+/// for Mistral Small", "... for Mistral Large 2 (24.07)") confirm the first two.
+/// `EMULATOR_BATCH_MODELS` (comma-separated ids) replaces the list, for when AWS's table changes
+/// before this one does.
+pub const BATCH_MODELS: [&str; 5] = [
+    "mistral.mistral-small-2402-v1:0",
+    "mistral.mistral-large-2407-v1:0",
+    "mistral.mistral-large-2402-v1:0",
     "mistral.mistral-7b-instruct-v0:2",
     "mistral.mixtral-8x7b-instruct-v0:1",
-    "mistral.mistral-small-2402-v1:0",
-    "mistral.mistral-large-2402-v1:0",
-    "mistral.mistral-large-2407-v1:0",
-    "mistral.pixtral-large-2502-v1:0",
 ];
 
 /// What the control plane keeps: the jobs, newest last, and its settings.
