@@ -6,6 +6,7 @@ pub mod key;
 pub mod models;
 pub mod request;
 pub mod response;
+pub mod responses;
 pub mod routing;
 pub mod usage;
 
