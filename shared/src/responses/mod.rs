@@ -14,7 +14,7 @@ pub mod output;
 pub mod request;
 mod tools;
 
-pub use request::{Translated, translate};
+pub use request::{Translated, in_responses_terms, translate};
 
 /// The header that lists the request's tools the gateway dropped (hosted tools it cannot run),
 /// comma-separated, when there were any.

@@ -102,6 +102,27 @@ fn translate_object(request: &Map<String, Value>) -> Result<Translated, ApiError
     Ok(Translated { chat, echo, dropped_tools: offered.dropped, namespaces: offered.namespaces })
 }
 
+/// An error of the chat use case in this API's words: the chat fields a Responses field became
+/// are named as the caller sent them (`text.format`, not `response_format`).
+pub fn in_responses_terms(error: ApiError) -> ApiError {
+    const RENAMED: [(&str, &str); 2] = [("response_format", "text.format"), ("max_tokens", "max_output_tokens")];
+    let rename = |param: &str, message: &str| {
+        let (from, to) = RENAMED.iter().find(|(from, _)| param == *from || param.starts_with(&format!("{from}.")))?;
+        Some((format!("{to}{}", &param[from.len()..]), message.replace(from, to)))
+    };
+    match error {
+        ApiError::BadRequest { message, param: Some(param) } => match rename(&param, &message) {
+            Some((param, message)) => ApiError::BadRequest { message, param: Some(param) },
+            None => ApiError::BadRequest { message, param: Some(param) },
+        },
+        ApiError::Unsupported { message, param } => match rename(&param, &message) {
+            Some((param, message)) => ApiError::Unsupported { message, param },
+            None => ApiError::Unsupported { message, param },
+        },
+        other => other,
+    }
+}
+
 /// The tools as applied: the request's, without the ones dropped.
 fn applied_tools(tools: Option<&Value>) -> Value {
     let kept = |tool: &&Value| matches!(tool.get("type").and_then(Value::as_str), Some("function" | "namespace"));
@@ -207,6 +228,18 @@ mod tests {
         assert_eq!(json_schema.name.as_deref(), Some("city"));
         let error = translated(json!({"model": "m", "input": "Hi", "text": {"format": {"type": "yaml"}}})).unwrap_err();
         assert_eq!(error.param(), Some("text.format.type"));
+    }
+
+    #[test]
+    fn chat_errors_name_the_responses_fields() {
+        let error = in_responses_terms(ApiError::unsupported(
+            "response_format",
+            "m has no native JSON-schema output; use response_format json_object",
+        ));
+        assert_eq!(error.param(), Some("text.format"));
+        assert_eq!(error.to_string(), "text.format: m has no native JSON-schema output; use text.format json_object");
+        let error = in_responses_terms(ApiError::invalid("messages[0]", "bad"));
+        assert_eq!(error.param(), Some("messages[0]"));
     }
 
     #[test]

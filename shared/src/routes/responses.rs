@@ -25,7 +25,7 @@ use crate::error::ApiError;
 use crate::keys::Caller;
 use crate::metrics::Observation;
 use crate::responses::output::{self, Context};
-use crate::responses::{DROPPED_TOOLS, Translated, events, translate};
+use crate::responses::{DROPPED_TOOLS, Translated, events, in_responses_terms, translate};
 use crate::state::AppState;
 use crate::stream::{self, Accounts, ChunkMapper, Deadline, StreamMetrics};
 
@@ -36,10 +36,18 @@ pub async fn post_responses(
     request: Request,
 ) -> Result<Response, ApiError> {
     let translated = read(&state, request).await?;
+    answer_whole(&state, caller, &translated).await.map_err(in_responses_terms)
+}
+
+async fn answer_whole(
+    state: &AppState,
+    caller: Option<Extension<Caller>>,
+    translated: &Translated,
+) -> Result<Response, ApiError> {
     let planned = chat::plan(&state.config, &translated.chat, RouteKind::Chat, caller.as_deref())?;
     let answer = chat::answer(&state.config, state.bedrock.as_ref(), &translated.chat, planned).await?;
     if translated.chat.stream != Some(true) {
-        return Ok(whole(answer, &translated));
+        return Ok(whole(answer, translated));
     }
     let chat::Answer { completion, output, model, ledger, bedrock_time } = answer;
     let envelope = Envelope { id: completion.id.clone(), created: completion.created, model: model.id.clone() };
@@ -60,7 +68,7 @@ pub async fn post_responses(
         .flat_map(|frame| frame.unwrap_or_else(|never| match never {}))
         .collect();
     let mut response = stream::sse::response(Body::from(body));
-    decorate(&mut response, &model.id, &translated);
+    decorate(&mut response, &model.id, translated);
     response.headers_mut().insert(STREAM_MODE, HeaderValue::from_static("buffered"));
     let tool_calls = completion.choices[0].message.tool_calls.as_ref().map_or(0, Vec::len);
     let observation = Observation::answered(
@@ -82,12 +90,21 @@ pub async fn post_stream_responses(
     request: Request,
 ) -> Result<Response, ApiError> {
     let translated = read(&state, request).await?;
+    answer_streamed(&state, began, caller, &translated).await.map_err(in_responses_terms)
+}
+
+async fn answer_streamed(
+    state: &AppState,
+    began: Option<Extension<RequestStarted>>,
+    caller: Option<Extension<Caller>>,
+    translated: &Translated,
+) -> Result<Response, ApiError> {
     let config = &state.config;
     let bedrock = state.bedrock.as_ref();
     let planned = chat::plan(config, &translated.chat, RouteKind::Stream, caller.as_deref())?;
     if translated.chat.stream != Some(true) {
         let answer = chat::answer(config, bedrock, &translated.chat, planned).await?;
-        return Ok(whole(answer, &translated));
+        return Ok(whole(answer, translated));
     }
     let deadline = Deadline::after(config.stream_timeout);
     let streamed = chat::stream(config, bedrock, &translated.chat, planned, deadline.at).await?;
@@ -106,7 +123,7 @@ pub async fn post_stream_responses(
     let frames = stream::sse_recorded(streamed.started, mapper, accounts, deadline, metrics);
     let context = Context::new(&model.id, translated.echo.clone(), translated.namespaces.clone());
     let mut response = stream::sse::response(Body::from_stream(events::sse(frames, context)));
-    decorate(&mut response, &model.id, &translated);
+    decorate(&mut response, &model.id, translated);
     response.extensions_mut().insert(Deferred);
     Ok(response)
 }
