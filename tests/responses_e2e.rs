@@ -4,72 +4,15 @@
 //! schema, Magistral's reasoning as a reasoning item, the stateless and hosted-tools rules,
 //! failures before and after the stream starts, and routing applying as on chat completions.
 
-use std::collections::BTreeMap;
-
 use serde_json::{Value, json};
 use tests::Harness;
+use tests::responses::{assert_complete, events as read_events};
 
 const ASK: &str = r#"Weather in Paris? [[call:get_weather {"city":"Paris"}]]"#;
 
 fn weather() -> Value {
     json!({"type": "function", "name": "get_weather", "description": "The weather in a city",
         "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}})
-}
-
-/// POSTs `body` and reads the SSE answer, which must be a 200 event stream: each event as its
-/// `event:` name and `data`.
-async fn read_events(h: &Harness, path: &str, body: &Value) -> (http::HeaderMap, Vec<(String, Value)>) {
-    let response = h.http.post(h.url(path)).json(body).send().await.expect("request sent");
-    let status = response.status();
-    let headers = response.headers().clone();
-    let text = response.text().await.expect("body");
-    assert_eq!(status, 200, "{text}");
-    assert_eq!(headers["content-type"], "text/event-stream");
-    assert!(text.ends_with("\n\n"), "the body ends with a whole event: {text:?}");
-    let events = text
-        .split_terminator("\n\n")
-        .map(|frame| {
-            let (event, data) = frame.split_once('\n').unwrap_or_else(|| panic!("two lines per event: {frame:?}"));
-            let name = event.strip_prefix("event: ").unwrap_or_else(|| panic!("an event line: {frame:?}"));
-            let data: Value = serde_json::from_str(data.strip_prefix("data: ").expect("a data line")).expect("JSON");
-            assert_eq!(data["type"], name, "the data names its event");
-            (name.to_owned(), data)
-        })
-        .collect();
-    (headers, events)
-}
-
-/// The checks every event sequence must pass; returns the final response. Sequence numbers
-/// count from 0; created and in_progress come first; every item added is done, at the same
-/// index with the same id; the final response's output is exactly the done items.
-fn assert_complete(events: &[(String, Value)], last: &str) -> Value {
-    let names: Vec<&str> = events.iter().map(|(name, _)| name.as_str()).collect();
-    assert_eq!(names[..2], ["response.created", "response.in_progress"], "{names:?}");
-    assert_eq!(names.last(), Some(&last), "{names:?}");
-    for (n, (_, data)) in events.iter().enumerate() {
-        assert_eq!(data["sequence_number"], n, "{data}");
-    }
-    let id = &events[0].1["response"]["id"];
-    assert!(id.as_str().unwrap().starts_with("resp_"));
-    let mut added = BTreeMap::new();
-    let mut done = BTreeMap::new();
-    for (name, data) in events {
-        let index = data["output_index"].as_u64();
-        match name.as_str() {
-            "response.output_item.added" => assert!(added.insert(index.unwrap(), data["item"].clone()).is_none()),
-            "response.output_item.done" => assert!(done.insert(index.unwrap(), data["item"].clone()).is_none()),
-            _ => {}
-        }
-    }
-    assert_eq!(added.keys().collect::<Vec<_>>(), done.keys().collect::<Vec<_>>(), "every item added is done");
-    for (index, item) in &added {
-        assert_eq!(item["id"], done[index]["id"]);
-        assert_eq!(done[index]["status"], "completed");
-    }
-    let response = events.last().unwrap().1["response"].clone();
-    assert_eq!(&response["id"], id, "one response id throughout");
-    assert_eq!(response["output"], Value::Array(done.into_values().collect()));
-    response
 }
 
 fn output_text(response: &Value) -> String {
@@ -218,25 +161,6 @@ async fn a_json_schema_text_format_is_followed_and_refused_where_it_cannot_be() 
 }
 
 #[tokio::test]
-async fn state_is_refused_because_the_gateway_is_stateless() {
-    let h = Harness::start().await;
-    for (field, value) in
-        [("previous_response_id", json!("resp_1")), ("store", json!(true)), ("conversation", json!("conv_1"))]
-    {
-        let mut body = json!({"model": "mistral-large", "input": "Hi"});
-        body[field] = value;
-        let reply = h.post_json("/v1/responses", &body).await;
-        assert_eq!(reply.status, 400, "{}", reply.body);
-        assert_eq!(reply.body["error"]["param"], field);
-        assert_eq!(reply.body["error"]["type"], "invalid_request_error");
-        assert!(reply.error_message().contains("stateless"), "{}", reply.body);
-    }
-    let reference = json!({"model": "mistral-large", "input": [{"type": "item_reference", "id": "msg_1"}]});
-    let reply = h.post_json("/stream/v1/responses", &reference).await;
-    assert_eq!((reply.status, reply.body["error"]["param"].as_str()), (400, Some("input[0]")), "{}", reply.body);
-}
-
-#[tokio::test]
 async fn hosted_tools_are_dropped_and_named_and_namespaced_calls_keep_their_namespace() {
     let h = Harness::start().await;
     let tools = json!([
@@ -260,49 +184,6 @@ async fn hosted_tools_are_dropped_and_named_and_namespaced_calls_keep_their_name
         json!({"model": "mistral-large", "input": "Hi", "tools": tools, "tool_choice": {"type": "web_search"}});
     let refused = h.post_json("/v1/responses", &forced).await;
     assert_eq!((refused.status, refused.body["error"]["param"].as_str()), (400, Some("tool_choice")));
-}
-
-#[tokio::test]
-async fn malformed_items_are_400s_naming_the_item() {
-    let h = Harness::start().await;
-    let cases = [
-        (
-            json!([{"role": "user", "content": "Hi"}, {"type": "function_call_output", "call_id": "c1", "output": "x"}]),
-            "input[1].call_id",
-        ),
-        (json!([{"role": "robot", "content": "Hi"}]), "input[0].role"),
-        (json!([{"role": "user", "content": [{"type": "input_file", "file_id": "f"}]}]), "input[0].content[0].type"),
-        (json!(7), "input"),
-    ];
-    for (input, param) in cases {
-        let reply = h.post_json("/v1/responses", &json!({"model": "mistral-large", "input": input})).await;
-        assert_eq!(reply.status, 400, "{}", reply.body);
-        assert_eq!(reply.body["error"]["param"], param, "{}", reply.body);
-        assert!(reply.error_message().starts_with(&format!("{param}: ")), "{}", reply.body);
-    }
-    let reply = h.post_raw("/v1/responses", b"[1]".to_vec()).await;
-    assert_eq!(reply.status, 400);
-    assert_eq!(reply.body["error"]["code"], "invalid_request");
-}
-
-#[tokio::test]
-async fn a_failure_before_the_first_event_keeps_its_status_and_after_it_is_response_failed() {
-    let h = Harness::start().await;
-    let throttled = json!({"model": "mistral-large", "stream": true, "input": "hi [[fault:throttle]]"});
-    let reply = h.post_json("/stream/v1/responses", &throttled).await;
-    assert_eq!(reply.status, 429, "{}", reply.body);
-    assert_eq!(reply.body["error"]["code"], "throttled");
-
-    let midway = json!({"model": "mistral-large", "stream": true, "input": "one two three four [[midstream:throttlingException]]"});
-    let (_, events) = read_events(&h, "/stream/v1/responses", &midway).await;
-    let names: Vec<&str> = events.iter().map(|(name, _)| name.as_str()).collect();
-    assert_eq!(names[..2], ["response.created", "response.in_progress"]);
-    assert_eq!(names[names.len() - 2..], ["error", "response.failed"], "{names:?}");
-    assert!(names.contains(&"response.output_text.delta"), "it had started: {names:?}");
-    let (_, failed) = events.last().unwrap();
-    assert_eq!(failed["response"]["status"], "failed");
-    assert_eq!(failed["response"]["error"]["code"], "throttled");
-    assert_eq!(events[events.len() - 2].1["code"], "throttled");
 }
 
 #[tokio::test]

@@ -16,6 +16,9 @@ pub fn messages(input: &Value, instructions: Option<&str>) -> Result<Vec<Value>,
         instructions.map(|text| json!({"role": "system", "content": text})).into_iter().collect();
     let items = match input {
         Value::String(text) => return Ok([messages, vec![json!({"role": "user", "content": text})]].concat()),
+        Value::Array(items) if items.is_empty() => {
+            return Err(ApiError::invalid("input", "is empty: send the conversation, at least one user message"));
+        }
         Value::Array(items) => items,
         _ => return Err(ApiError::invalid("input", "must be a string or a list of input items")),
     };
