@@ -16,18 +16,7 @@ pub async fn events(h: &Harness, path: &str, body: &Value) -> (http::HeaderMap, 
     let text = response.text().await.expect("body");
     assert_eq!(status, 200, "{text}");
     assert_eq!(headers["content-type"], "text/event-stream");
-    assert!(text.ends_with("\n\n"), "the body ends with a whole event: {text:?}");
-    let events = text
-        .split_terminator("\n\n")
-        .map(|frame| {
-            let (event, data) = frame.split_once('\n').unwrap_or_else(|| panic!("two lines per event: {frame:?}"));
-            let name = event.strip_prefix("event: ").unwrap_or_else(|| panic!("an event line: {frame:?}"));
-            let data: Value = serde_json::from_str(data.strip_prefix("data: ").expect("a data line")).expect("JSON");
-            assert_eq!(data["type"], name, "the data names its event");
-            (name.to_owned(), data)
-        })
-        .collect();
-    (headers, events)
+    (headers, parse(&text))
 }
 
 /// The checks every event sequence must pass; returns the final response. Sequence numbers
@@ -61,4 +50,19 @@ pub fn assert_complete(events: &[(String, Value)], last: &str) -> Value {
     assert_eq!(&response["id"], id, "one response id throughout");
     assert_eq!(response["output"], Value::Array(done.into_values().collect()));
     response
+}
+
+/// The events of a Responses SSE body: each as its `event:` name and `data`, whose `type` must
+/// be the same name.
+pub fn parse(text: &str) -> Vec<(String, Value)> {
+    assert!(text.ends_with("\n\n"), "the body ends with a whole event: {text:?}");
+    text.split_terminator("\n\n")
+        .map(|frame| {
+            let (event, data) = frame.split_once('\n').unwrap_or_else(|| panic!("two lines per event: {frame:?}"));
+            let name = event.strip_prefix("event: ").unwrap_or_else(|| panic!("an event line: {frame:?}"));
+            let data: Value = serde_json::from_str(data.strip_prefix("data: ").expect("a data line")).expect("JSON");
+            assert_eq!(data["type"], name, "the data names its event");
+            (name.to_owned(), data)
+        })
+        .collect()
 }
