@@ -191,7 +191,7 @@ def test_keys_mode_routes_have_no_gateway_auth_but_keep_the_stage_throttling(tem
     body = ev.resource("Api")["Properties"]["Body"]
     operations = [operation for item in body["paths"].values() for operation in item.values()]
     # Every route the gateway serves (the template test checks the route table itself).
-    assert len(operations) == 5
+    assert len(operations) == 7
     for operation in operations:
         assert operation.get("security", []) == [], operation["security"]
         assert "x-amazon-apigateway-auth" not in operation
