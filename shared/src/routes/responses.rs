@@ -39,6 +39,8 @@ pub async fn post_responses(
     answer_whole(&state, caller, &translated).await.map_err(in_responses_terms)
 }
 
+/// One routed answer, sent as a response object or, for `stream: true`, replayed through the
+/// same chunk mapping and event translation as a live stream and sent as one body.
 async fn answer_whole(
     state: &AppState,
     caller: Option<Extension<Caller>>,
@@ -93,6 +95,8 @@ pub async fn post_stream_responses(
     answer_streamed(&state, began, caller, &translated).await.map_err(in_responses_terms)
 }
 
+/// One routed answer as a live event stream (or a response object for `stream: false`); the
+/// status is decided once Bedrock's first event is in, as on `/stream/v1/chat/completions`.
 async fn answer_streamed(
     state: &AppState,
     began: Option<Extension<RequestStarted>>,
