@@ -220,6 +220,27 @@ def policy(logical_id: str, description: str, action: str) -> list[str]:
     return managed_policy(logical_id, description, statements(action))
 
 
+def batch_statements() -> list[str]:
+    """The Statement list of the batch policy: bedrock:CreateModelInvocationJob on the foundation
+    models of ModelIds in this Region and on this account's batch jobs in this Region. The
+    Service Authorization Reference ("Actions, resources, and condition keys for Amazon Bedrock")
+    lists custom-model, foundation-model and model-invocation-job as its resource types, and no
+    inference profile: batch jobs run on ModelIds only. A job's ARN ends in an ID Bedrock assigns
+    at creation, so the job resource can only be this account's and Region's jobs, `/*`."""
+    ia = " " * 10
+    ib = " " * 14
+    out = [
+        f"{ia}- Sid: BatchJobsOnConfiguredModels",
+        f"{ia}  Effect: Allow",
+        f"{ia}  Action: bedrock:CreateModelInvocationJob",
+        f"{ia}  Resource:",
+    ]
+    for i in range(MODEL_SLOTS):
+        out.append(if_sub(ib, f"HasModelId{i}", FOUNDATION_MODEL_ARN, {"Id": MODEL(i)}))
+    out.append(f"{ib}- !Sub arn:${{AWS::Partition}}:bedrock:${{AWS::Region}}:${{AWS::AccountId}}:model-invocation-job/*")
+    return out
+
+
 def app_statements(action: str) -> list[str]:
     """The Statement list of one application-profile policy: `action` on each profile, and on its
     own model in each of its Regions only when called through that profile."""
@@ -285,7 +306,9 @@ def resources() -> list[str]:
         "  # Region, the inference profiles, and, only when called through one of those profiles, their",
         "  # foundation models in each profile Region. The second pair, created with application",
         "  # inference profiles, covers each profile and, only when called through that profile, its",
-        "  # own model in each of ApplicationInferenceProfileRegions (default: this Region).",
+        "  # own model in each of ApplicationInferenceProfileRegions (default: this Region). The batch",
+        "  # policy, attached to the batch function only, lets it create batch inference jobs on the",
+        "  # foundation models of ModelIds in this Region.",
         "",
         *policy(
             "BedrockInvokeModelPolicy",
@@ -306,6 +329,11 @@ def resources() -> list[str]:
             "BedrockApplicationProfilesInvokeModelWithResponseStreamPolicy",
             "bedrock:InvokeModelWithResponseStream on the configured application inference profiles and their models",
             "bedrock:InvokeModelWithResponseStream",
+        ),
+        *managed_policy(
+            "BedrockCreateModelInvocationJobPolicy",
+            "bedrock:CreateModelInvocationJob (batch inference) on the configured Mistral foundation models",
+            batch_statements(),
         ),
         *guard(
             "IdSlotsOverflowGuard",

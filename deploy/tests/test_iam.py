@@ -7,8 +7,10 @@ foundation-model, inference-profile, application-inference-profile or guardrail 
 the parameters, and the set of them is exactly the one the parameters ask for; a model reached
 through a profile is granted only through that profile; nothing else is granted but writing to
 its own log group (and, for tools, its queues when those triggers are on; with AuthMode=KEYS,
-the DynamoDB actions shared/src/keys/schema.rs names, on the keys table alone). checkov and
-cfn-lint cannot see any of this: the ARNs only exist once the intrinsics are evaluated.
+the DynamoDB actions shared/src/keys/schema.rs names, on the keys table alone). The two batch
+functions and Bedrock's batch service role are held to their own exact lists (test_batch.py),
+checked here for every parameter set too. checkov and cfn-lint cannot see any of this: the ARNs
+only exist once the intrinsics are evaluated.
 """
 
 from __future__ import annotations
@@ -248,9 +250,13 @@ def expected_other(ev: Evaluator, function_id: str) -> set[tuple[str, str]]:
 
 def check_least_privilege(sam_template: dict[str, Any], params: dict[str, str]) -> dict[str, Any]:
     """Asserts the whole IAM contract for one parameter set; returns the grants for inspection."""
+    import test_batch  # the batch contract; it imports this module's helpers
+
     ev = Evaluator(transform(sam_template, params), params)
     functions = ev.resources("AWS::Lambda::Function")
-    assert set(functions) == set(BEDROCK_ACTIONS), f"functions {sorted(functions)}: update BEDROCK_ACTIONS"
+    assert set(functions) == set(BEDROCK_ACTIONS) | set(test_batch.FUNCTIONS), (
+        f"functions {sorted(functions)}: update BEDROCK_ACTIONS or test_batch.FUNCTIONS"
+    )
     want_models = expected_bedrock(params, sam_template)
     found = {}
     for function_id, actions in BEDROCK_ACTIONS.items():
@@ -273,6 +279,7 @@ def check_least_privilege(sam_template: dict[str, Any], params: dict[str, str]) 
             f"{function_id}: non-Bedrock grants {sorted(got['other'] ^ expected_other(ev, function_id))}"
         )
         found[function_id] = got
+    test_batch.check_batch_privilege(ev, params, sam_template)
     return found
 
 

@@ -16,8 +16,9 @@ import pytest
 import keys_schema
 from cfn import Evaluator, load_template, transform
 from test_iam import as_list, function_role, role_statements
+from test_template import ROUTES
 
-FUNCTIONS = ("ConverseFunction", "StreamFunction", "ToolsFunction")
+FUNCTIONS = ("ConverseFunction", "StreamFunction", "ToolsFunction", "BatchFunction", "BatchEventsFunction")
 TABLE_ARN = "<GetAtt KeysTable.Arn>"
 OTHER_MODES = ("AWS_IAM", "API_KEY")
 ALL_TRIGGERS = {"EnableSqsTrigger": "true", "ToolsEventSource": "acme.orders", "EnableFunctionUrl": "true"}
@@ -163,7 +164,7 @@ def test_each_function_may_only_get_and_update_items_of_the_table(template: dict
             {"Sid": "KeysTableItems", "Effect": "Allow", "Action": list(schema.function_actions), "Resource": TABLE_ARN}
         ], f"{function_id}: {statements}"
     # Nothing else in the stack touches DynamoDB: one statement, in the one policy, attached to
-    # the three function roles and no other.
+    # the five function roles and no other.
     assert [(logical_id, s["Resource"]) for logical_id, s in dynamodb_statements(ev)] == [("KeysTablePolicy", TABLE_ARN)]
     attached = {
         logical_id
@@ -191,7 +192,7 @@ def test_keys_mode_routes_have_no_gateway_auth_but_keep_the_stage_throttling(tem
     body = ev.resource("Api")["Properties"]["Body"]
     operations = [operation for item in body["paths"].values() for operation in item.values()]
     # Every route the gateway serves (the template test checks the route table itself).
-    assert len(operations) == 7
+    assert len(operations) == len(ROUTES)
     for operation in operations:
         assert operation.get("security", []) == [], operation["security"]
         assert "x-amazon-apigateway-auth" not in operation
@@ -217,8 +218,12 @@ def test_triggers_and_the_function_url_stay_iam_authenticated(template: dict[str
         "ToolsEventInvokeConfig",
         "ToolsDeadLetterQueuePolicy",
         "StreamFunctionUrl",
+        "BatchEventRule",
+        "BatchEventPermission",
+        "BatchEventInvokeConfig",
+        "BatchEventsDeadLetterQueuePolicy",
     )
     for logical_id in triggers:
         assert keys.resource(logical_id) == iam.resource(logical_id), logical_id
     assert keys.resource("StreamFunctionUrl")["Properties"]["AuthType"] == "AWS_IAM"
-    assert not keys.resources("AWS::SQS::QueuePolicy").keys() - {"ToolsDeadLetterQueuePolicy"}
+    assert not keys.resources("AWS::SQS::QueuePolicy").keys() - {"ToolsDeadLetterQueuePolicy", "BatchEventsDeadLetterQueuePolicy"}

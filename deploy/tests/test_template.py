@@ -25,8 +25,27 @@ ROUTES = {
     ("/stream/v1/chat/completions", "post"): "StreamFunction",
     ("/stream/v1/responses", "post"): "StreamFunction",
     ("/tools/v1/chat/completions", "post"): "ToolsFunction",
+    ("/v1/files", "post"): "BatchFunction",
+    ("/v1/files", "get"): "BatchFunction",
+    ("/v1/files/{file_id}", "get"): "BatchFunction",
+    ("/v1/files/{file_id}/content", "get"): "BatchFunction",
+    ("/v1/files/{file_id}", "delete"): "BatchFunction",
+    ("/v1/batches", "post"): "BatchFunction",
+    ("/v1/batches", "get"): "BatchFunction",
+    ("/v1/batches/{batch_id}", "get"): "BatchFunction",
+    ("/v1/batches/{batch_id}/cancel", "post"): "BatchFunction",
+    ("/v1/batch/jobs", "post"): "BatchFunction",
+    ("/v1/batch/jobs", "get"): "BatchFunction",
+    ("/v1/batch/jobs/{job_id}", "get"): "BatchFunction",
+    ("/v1/batch/jobs/{job_id}/cancel", "post"): "BatchFunction",
 }
-BINARIES = {"ConverseFunction": "converse", "StreamFunction": "stream", "ToolsFunction": "tools"}
+BINARIES = {
+    "ConverseFunction": "converse",
+    "StreamFunction": "stream",
+    "ToolsFunction": "tools",
+    "BatchFunction": "batch",
+    "BatchEventsFunction": "batch-events",
+}
 APP_PROFILE = "arn:aws:bedrock:us-east-1:123456789012:application-inference-profile/a1b2c3d4e5f6"
 
 
@@ -156,7 +175,9 @@ def test_every_function_logs_to_its_own_group_with_retention(template: dict[str,
 def test_timeouts_fit_the_way_each_function_is_called(template: dict[str, Any]) -> None:
     ev = evaluated(template)
     timeout = {k: int(ev.resource(k)["Properties"]["Timeout"]) for k in BINARIES}
-    assert timeout["ConverseFunction"] <= 29 and timeout["ToolsFunction"] <= 29
+    assert timeout["ConverseFunction"] <= 29 and timeout["ToolsFunction"] <= 29 and timeout["BatchFunction"] <= 29
+    # No API Gateway in front of batch-events: a finished job is finalised in one invocation.
+    assert timeout["BatchEventsFunction"] == 900
     assert timeout["StreamFunction"] * 1000 == int(
         api_paths(ev)["/stream/v1/chat/completions"]["post"]["x-amazon-apigateway-integration"]["timeoutInMillis"]
     )
@@ -171,7 +192,8 @@ def test_memory_sizes_are_the_measured_choice(template: dict[str, Any]) -> None:
     # more CPU than 128 MB's share gives in one period, so it gets 256 MB.
     ev = evaluated(template)
     memory = {k: int(ev.resource(k)["Properties"]["MemorySize"]) for k in BINARIES}
-    assert memory == {"ConverseFunction": 128, "StreamFunction": 128, "ToolsFunction": 256}
+    # batch holds an upload of up to ~4.5 MB several times; batch-events streams job outputs.
+    assert memory == {"ConverseFunction": 128, "StreamFunction": 128, "ToolsFunction": 256, "BatchFunction": 256, "BatchEventsFunction": 512}
 
 
 def test_sqs_trigger_has_a_dead_letter_queue(template: dict[str, Any]) -> None:
@@ -249,8 +271,8 @@ def test_parameter_patterns_refuse_bad_ids(template: dict[str, Any]) -> None:
 
 NAMESPACE = "MistralBedrock/mistral-api"  # MistralBedrock/<stack name>, as cfn.STACK names it
 ALARMS = {
-    f"{binary.capitalize()}{kind}Alarm": (binary, metric)
-    for binary in BINARIES.values()
+    f"{logical_id.removesuffix('Function')}{kind}Alarm": (binary, metric)
+    for logical_id, binary in BINARIES.items()
     for kind, metric in (("ServerErrorRate", "ServerErrors"), ("ThrottleRate", "Throttles"))
 }
 

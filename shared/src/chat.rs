@@ -66,7 +66,8 @@ pub async fn answer<'c>(
     router.triage(request).await;
     let (mut output, model) = router.answer(&conversation, &expect).await?;
     ToolCalls::of(request.parallel_tool_calls).limit(&mut output);
-    let (message, finish_reason) = message_from_converse(&output);
+    let (mut message, finish_reason) = message_from_converse(&output);
+    message.reasoning_format = request.reasoning_format;
     let bedrock_time = router.bedrock_time();
     let ledger = router.into_ledger();
     let mut completion = Envelope::new(&model.id).completion(message, finish_reason, ledger.usage(), NoExtras {});

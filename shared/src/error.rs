@@ -21,6 +21,9 @@ pub enum ApiError {
     ModelNotFound(String),
     #[error("request body is larger than {limit} bytes; send a shorter conversation")]
     PayloadTooLarge { limit: usize },
+    /// A file upload larger than API Gateway and Lambda carry; the message names the other way.
+    #[error("{0}")]
+    UploadTooLarge(String),
     #[error("{0}")]
     Unauthorized(String),
     #[error("{0}")]
@@ -113,6 +116,7 @@ impl ApiError {
             ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found_error", "not_found"),
             ApiError::MethodNotAllowed(_) => (StatusCode::METHOD_NOT_ALLOWED, INVALID, "method_not_allowed"),
             ApiError::PayloadTooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, INVALID, "payload_too_large"),
+            ApiError::UploadTooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, INVALID, "upload_too_large"),
             ApiError::Unauthorized(_) => (StatusCode::UNAUTHORIZED, "authentication_error", "unauthorized"),
             ApiError::AccessDenied(_) => (StatusCode::FORBIDDEN, "permission_error", "access_denied"),
             ApiError::Throttled { .. } => (StatusCode::TOO_MANY_REQUESTS, "rate_limit_error", "throttled"),

@@ -4,6 +4,7 @@
 //! routers in [`routes`].
 
 pub mod api;
+pub mod batch;
 pub mod bedrock;
 pub mod catalog;
 pub mod chat;

@@ -5,6 +5,7 @@
 
 use std::sync::Arc;
 
+use crate::batch::Batches;
 use crate::bedrock::{Bedrock, SdkBedrock};
 use crate::config::{Config, ConfigError, Env};
 use crate::keys::{Keys, KeysTable};
@@ -16,16 +17,25 @@ pub struct AppState {
     pub bedrock: Arc<dyn Bedrock>,
     /// Bearer keys, budgets and limits, when `KEYS_TABLE` is set: then every route needs a key.
     pub keys: Option<Arc<Keys>>,
+    /// The batch bucket and Bedrock's batch control plane, when `BATCH_BUCKET` is set (the batch
+    /// functions only: the others never make these clients).
+    pub batch: Option<Arc<Batches>>,
 }
 
 impl AppState {
     pub fn new(config: Config, bedrock: Arc<dyn Bedrock>) -> Self {
-        AppState { config: Arc::new(config), bedrock, keys: None }
+        AppState { config: Arc::new(config), bedrock, keys: None, batch: None }
     }
 
     /// The same with keys over `table` (the settings are the configuration's `KEYS_*`).
     pub fn with_keys(mut self, table: KeysTable) -> Self {
         self.keys = self.config.keys.clone().map(|settings| Arc::new(Keys::new(table, settings)));
+        self
+    }
+
+    /// The same with batch over `batches`.
+    pub fn with_batch(mut self, batches: Batches) -> Self {
+        self.batch = Some(Arc::new(batches));
         self
     }
 

@@ -20,6 +20,7 @@ const LAYERS: &[&[&str]] = &[
     &["chat"],
     &["responses"],
     &["tools"],
+    &["batch"],
     &["state"],
     &["routes"],
     &["triggers"],

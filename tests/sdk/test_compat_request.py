@@ -1,6 +1,6 @@
 """Requests as popular clients send them, which Mistral's and OpenAI's own services accept
 (issue #18): litellm's `mistral/` provider sending a Magistral answer's reasoning back as Mistral
-`thinking` chunks, parallel tool calls as one assistant message per call (older Codex releases),
+`thinking` chunks (and the mistralai SDK receiving them, with `x-reasoning-format: mistral`), parallel tool calls as one assistant message per call (older Codex releases),
 malformed bodies refused in the API's words, and `-latest` names meaning what Mistral's API serves."""
 
 import os
@@ -85,3 +85,26 @@ def test_mistral_sdk_latest_names_are_mistrals(mistral_client):
     with pytest.raises(SDKError) as missing:
         mistral_client.chat.complete(model="mistral-small-latest", messages=[{"role": "user", "content": "Hi"}])
     assert missing.value.status_code == 404
+
+
+def test_mistralai_sdk_receives_reasoning_as_thinking_chunks_and_sends_them_back(mistral_client):
+    """Item 3, the answer side: with `x-reasoning-format: mistral`, a Magistral answer reads as
+    Mistral's API sends it (a ThinkChunk, then a TextChunk), and goes back unchanged next turn."""
+    from mistralai.client.models import TextChunk, ThinkChunk
+
+    headers = {"x-reasoning-format": "mistral"}
+    messages = [{"role": "user", "content": "What is 2+2?"}]
+    first = mistral_client.chat.complete(model="magistral-small-latest", messages=messages, http_headers=headers)
+    content = first.choices[0].message.content
+    assert isinstance(content, list) and isinstance(content[0], ThinkChunk), content
+    assert content[0].thinking[0].text and isinstance(content[1], TextChunk), content
+    assert content[1].text.startswith("You said: What is 2+2?")
+
+    messages += [first.choices[0].message.model_dump(exclude_none=True), {"role": "user", "content": "And 3+3?"}]
+    second = mistral_client.chat.complete(model="magistral-small-latest", messages=messages, http_headers=headers)
+    assert second.choices[0].message.content[1].text.startswith("You said: And 3+3?")
+
+    streamed = mistral_client.chat.stream(model="magistral-small-latest", messages=messages, http_headers=headers)
+    deltas = [event.data.choices[0].delta.content for event in streamed if event.data.choices]
+    assert any(isinstance(d, list) and isinstance(d[0], ThinkChunk) for d in deltas), deltas
+    assert "".join(d for d in deltas if isinstance(d, str)).startswith("You said: And 3+3?")

@@ -2,7 +2,8 @@
 `parallel_tool_calls: false` (LangChain's `with_structured_output(method="function_calling")`),
 tool calls streamed whole (the openai SDK's streaming helper and langchain-mistralai's
 ChatMistralAI), `stream: true` on the /v1 base URL (clients that always stream: the openai and
-mistralai SDKs as vibe, opencode and aider use them), and `reasoning_effort` on Devstral 2."""
+mistralai SDKs as vibe, opencode and aider use them), `reasoning_effort` on Devstral 2, and
+`json_schema` on models without native structured output (the SDKs' `parse` helpers)."""
 
 import json
 
@@ -195,3 +196,40 @@ def test_reasoning_effort_on_devstral_2_is_refused_as_mistral_refuses_it(mistral
     reply = mistral_client.chat.complete(model="devstral-2", messages=user("Hi"))
     assert reply.model == "mistral.devstral-2-123b"
     assert reply.choices[0].message.content == "You said: Hi"
+
+
+# ------------------------------------ 4: json_schema on models without native structured output
+
+
+def test_openai_parse_on_large_2_answers_through_the_forced_tool(openai_client):
+    completion = openai_client.chat.completions.parse(
+        model="mistral-large", messages=user("Capital of France?"), response_format=Capital
+    )
+    message = completion.choices[0].message
+    assert isinstance(message.parsed, Capital), message
+    assert message.parsed.city and message.parsed.country
+    assert not message.tool_calls
+    assert completion.choices[0].finish_reason == "stop"
+
+
+def test_mistralai_parse_on_large_2_and_streamed_from_pixtral(mistral_client):
+    parsed = mistral_client.chat.parse(
+        model="mistral-large-2407", messages=user("Capital of France?"), response_format=Capital
+    )
+    assert isinstance(parsed.choices[0].message.parsed, Capital), parsed
+    text = "".join(
+        event.data.choices[0].delta.content or ""
+        for event in mistral_client.chat.parse_stream(
+            model="pixtral-large", messages=user("Capital of France?"), response_format=Capital
+        )
+        if event.data.choices
+    )
+    assert Capital.model_validate_json(text).city, text
+
+
+def test_json_schema_on_a_model_that_can_do_neither_names_what_to_use(openai_client):
+    with pytest.raises(openai.BadRequestError) as refused:
+        openai_client.chat.completions.parse(
+            model="mistral-7b", messages=user("Capital of France?"), response_format=Capital
+        )
+    assert "function_calling" in str(refused.value) and refused.value.status_code == 400

@@ -121,7 +121,7 @@
 //! | `[[words:N]]` | the reply is `word1 ... wordN` |
 //! | `[[maxtokens]]`, `[[stop]]`, `[[guardrail]]`, `[[context]]` | stop reason `max_tokens`, `stop_sequence`, `guardrail_intervened`, `model_context_window_exceeded` |
 //! | `[[hard]]` | with the escalation instruction, a model below `Large` answers `ESCALATION_MARKER`; a triage call answers `hard` (rule 0) |
-//! | `[[broken-json]]` | a model below `Large` answers a JSON request with JSON that does not parse (rule 3) |
+//! | `[[broken-json]]` | a model below `Large` answers a JSON request with JSON that does not parse (rule 3), and calls tools with empty arguments (`{}`) |
 //! | `[[intervene]]` | with a guardrail configured: the guardrail intervenes (see Guardrails); without one, nothing |
 //! | `[[fault:NAME]]` | the HTTP error NAME (table below), whatever the model |
 //! | `[[fault:NAME@MODEL]]` | the same, only when the call's foundation model is MODEL: an alias (`mistral-small`, per `shared::catalog::by_name`), a model or profile id or an ARN; other models answer normally |

@@ -1,7 +1,9 @@
 //! `chat.completion.chunk`: one server-sent event of a streamed answer.
 
 use serde::Serialize;
+use serde::ser::Serializer;
 
+use super::reasoning::{self, ReasoningFormat};
 use super::response::FinishReason;
 use super::routing::RoutingReport;
 use super::usage::Usage;
@@ -27,17 +29,26 @@ pub struct ChunkChoice {
     pub finish_reason: Option<FinishReason>,
 }
 
-#[derive(Debug, Clone, Serialize, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct Delta {
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub role: Option<&'static str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub content: Option<String>,
-    /// Reasoning, streamed before the content it leads to.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// Reasoning, streamed before the content it leads to; as `reasoning_content` or as a
+    /// `thinking` chunk, per `reasoning_format`.
     pub reasoning_content: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub tool_calls: Option<Vec<ToolCallDelta>>,
+    pub reasoning_format: ReasoningFormat,
+}
+
+impl Serialize for Delta {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        reasoning::map(serializer, |map| {
+            reasoning::entry(map, "role", self.role.as_ref())?;
+            let (content, thought) = (self.content.as_ref(), self.reasoning_content.as_ref());
+            reasoning::serialize_content(map, self.reasoning_format, content, thought, false)?;
+            reasoning::entry(map, "tool_calls", self.tool_calls.as_ref())
+        })
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]

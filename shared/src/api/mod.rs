@@ -4,6 +4,7 @@
 pub mod chunk;
 pub mod key;
 pub mod models;
+pub mod reasoning;
 pub mod request;
 pub mod response;
 pub mod responses;

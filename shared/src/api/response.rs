@@ -1,7 +1,9 @@
 //! `chat.completion` response body.
 
 use serde::Serialize;
+use serde::ser::{SerializeMap, Serializer};
 
+use super::reasoning::{self, ReasoningFormat};
 use super::request::ToolCall;
 use super::routing::RoutingReport;
 use super::usage::Usage;
@@ -35,16 +37,28 @@ pub struct Choice<F = FinishReason> {
 #[derive(Debug, Clone, Copy, Default, Serialize)]
 pub struct NoExtras {}
 
-#[derive(Debug, Clone, Serialize, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct ResponseMessage {
     pub role: &'static str,
     pub content: Option<String>,
-    /// What a reasoning model (Magistral) thought before answering, kept out of `content`; the
-    /// field OpenAI-compatible clients read it from.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// What a reasoning model (Magistral) thought before answering, kept out of `content`; sent
+    /// as `reasoning_content` (the field OpenAI-compatible clients read it from) or as a
+    /// `thinking` chunk, per `reasoning_format`.
     pub reasoning_content: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub tool_calls: Option<Vec<ToolCall>>,
+    /// How the reasoning is sent (the request's `x-reasoning-format`).
+    pub reasoning_format: ReasoningFormat,
+}
+
+impl Serialize for ResponseMessage {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        reasoning::map(serializer, |map| {
+            map.serialize_entry("role", self.role)?;
+            let (content, thought) = (self.content.as_ref(), self.reasoning_content.as_ref());
+            reasoning::serialize_content(map, self.reasoning_format, content, thought, true)?;
+            reasoning::entry(map, "tool_calls", self.tool_calls.as_ref())
+        })
+    }
 }
 
 #[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]

@@ -5,9 +5,11 @@
 //! Requests and answers are Converse-shaped whatever operation carries them, so the chat,
 //! streaming and tool-loop code never depends on which Bedrock operation a model is called with.
 
+pub mod converse_json;
 pub mod document;
 pub mod fake;
 pub mod native;
+pub mod output_tool;
 pub mod replay;
 pub mod sdk;
 pub mod started;
@@ -44,6 +46,9 @@ pub struct ModelRequest {
     /// `tool_choice: "none"` with the tools still defined: what a conversation holding tool
     /// calls needs to get a plain answer. Only the native chat body can say it.
     pub tool_choice_none: bool,
+    /// The tool whose call is the answer (`json_schema` on a model without native structured
+    /// output): its call is turned back into the answer's text ([`output_tool`]).
+    pub output_tool: Option<String>,
 }
 
 impl ModelRequest {
@@ -58,6 +63,7 @@ impl ModelRequest {
             output_config: None,
             native: None,
             tool_choice_none: false,
+            output_tool: None,
         }
     }
 

@@ -6,7 +6,7 @@ use aws_sdk_bedrockruntime::operation::converse::ConverseOutput;
 use aws_sdk_bedrockruntime::types::ConverseStreamOutput;
 use futures_util::StreamExt;
 
-use super::{Bedrock, EventStream, ModelRequest, replay};
+use super::{Bedrock, EventStream, ModelRequest, output_tool, replay};
 use crate::error::ApiError;
 
 /// A ConverseStream that has produced its first event.
@@ -29,10 +29,11 @@ pub async fn open(bedrock: &dyn Bedrock, request: ModelRequest) -> Result<Starte
     }
 }
 
-/// For models that cannot use tools inside ConverseStream (catalog flag `streaming_tools`): one
-/// Converse call, its answer replayed as a started stream.
+/// For models that cannot use tools inside ConverseStream (catalog flag `streaming_tools`), and
+/// answers asked for through the output tool (whose call must become text whole): one Converse
+/// call, its answer replayed as a started stream.
 pub async fn open_as_one_answer(bedrock: &dyn Bedrock, request: ModelRequest) -> Result<Started, ApiError> {
-    replayed(&bedrock.answer(request).await?)
+    replayed(&output_tool::answer(bedrock, request).await?)
 }
 
 /// A whole answer as a started event stream.

@@ -3,6 +3,7 @@
 //! A bad value fails startup with a message naming the variable, so a misconfigured deployment
 //! shows up in the first cold start's log instead of as odd 4xx/5xx answers later.
 
+pub mod batch;
 mod env;
 pub mod guardrail;
 pub mod keys;
@@ -70,6 +71,8 @@ pub struct Config {
     pub tls_roots: TlsRoots,
     /// Bearer keys with budgets and limits, when `KEYS_TABLE` is set.
     pub keys: Option<keys::KeySettings>,
+    /// Batch inference, when `BATCH_BUCKET` is set.
+    pub batch: Option<batch::BatchSettings>,
 }
 
 /// The certificate authorities the Bedrock client trusts (`BEDROCK_TLS_ROOTS`).
@@ -112,6 +115,7 @@ impl Config {
             metrics_namespace: metrics_namespace(env)?,
             tls_roots: tls_roots(env)?,
             keys: keys::KeySettings::load(env)?,
+            batch: batch::BatchSettings::load(env)?,
         })
     }
 

@@ -101,6 +101,7 @@ pub fn message_from_converse(output: &ConverseOutput) -> (ResponseMessage, Finis
         content: if text.is_empty() && !calls.is_empty() { None } else { Some(text) },
         reasoning_content: (!reasoning.is_empty()).then_some(reasoning),
         tool_calls: (!calls.is_empty()).then_some(calls),
+        reasoning_format: Default::default(),
     };
     (message, finish_reason(output.stop_reason()))
 }

@@ -26,7 +26,7 @@ use super::protocol::{ask_for_signal, without_marker};
 use super::triage;
 use crate::api::request::ChatRequest;
 use crate::api::routing::Outcome;
-use crate::bedrock::{Bedrock, ModelRequest, Started, started};
+use crate::bedrock::{Bedrock, ModelRequest, Started, output_tool, started};
 use crate::config::routing::Policy;
 use crate::config::{AllowedModel, Config};
 use crate::convert::Conversation;
@@ -172,11 +172,12 @@ impl<'c> ModelRouter<'c> {
             for model in self.candidates() {
                 let Some(mut request) = self.request_for(conversation, model, false, &mut misses) else { continue };
                 let reservation = self.reserve(model, &mut request).await?;
-                let whole = request.tool_config.is_some() && !model.capabilities.streaming_tools;
+                let whole = (request.tool_config.is_some() && !model.capabilities.streaming_tools)
+                    || request.output_tool.is_some();
                 let bedrock = self.bedrock;
                 let open = async move {
                     if whole {
-                        tracing::info!(model = %model.id, "model cannot stream tool use; answering from one call as SSE");
+                        tracing::info!(model = %model.id, "tool use or the output tool cannot be streamed; answering from one call as SSE");
                         started::open_as_one_answer(bedrock, request).await
                     } else {
                         started::open(bedrock, request).await
@@ -262,7 +263,7 @@ impl<'c> ModelRouter<'c> {
             Err(error) => return Ok(Err(error)),
         };
         let bedrock = self.bedrock;
-        let result = self.timed(bedrock.answer(request)).await;
+        let result = self.timed(output_tool::answer(bedrock, request)).await;
         if let (Some(budget), Some(reservation)) = (&self.budget, reservation) {
             let tokens = match &result {
                 Ok(Ok(output)) => Some(output.usage().map_or((0, 0), |u| {

@@ -12,6 +12,7 @@ use futures_util::StreamExt;
 use http::HeaderValue;
 
 use super::{ChatBody, routed_model};
+use crate::api::reasoning::ReasoningFormat;
 use crate::bedrock::started;
 use crate::chat;
 use crate::convert::response::Envelope;
@@ -36,7 +37,7 @@ pub async fn post_chat(
     if request.stream != Some(true) {
         return Ok(super::answered(answer.completion, answer.bedrock_time, tool_calls));
     }
-    buffered_stream(answer, tool_calls, state.config.stream_timeout).await
+    buffered_stream(answer, tool_calls, state.config.stream_timeout, request.reasoning_format).await
 }
 
 /// A whole answer as a complete SSE body: the answer replayed as Bedrock events through the
@@ -46,10 +47,11 @@ async fn buffered_stream(
     answer: chat::Answer<'_>,
     tool_calls: usize,
     limit: std::time::Duration,
+    reasoning: ReasoningFormat,
 ) -> Result<Response, ApiError> {
     let chat::Answer { completion, output, model, ledger, bedrock_time } = answer;
     let envelope = Envelope { id: completion.id.clone(), created: completion.created, model: model.id.clone() };
-    let mapper = ChunkMapper::new(envelope, model.price);
+    let mapper = ChunkMapper::new(envelope, model.price).with_reasoning_format(reasoning);
     let accounts = Accounts { ledger: Some(ledger), charge: None };
     let frames: Vec<_> =
         stream::sse_recorded(started::replayed(&output)?, mapper, accounts, Deadline::after(limit), None)

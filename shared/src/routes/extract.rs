@@ -4,11 +4,13 @@
 
 use axum::extract::{FromRef, FromRequest, Request};
 
+use crate::api::reasoning::{REASONING_FORMAT_HEADER, ReasoningFormat};
 use crate::api::request::ChatRequest;
 use crate::error::ApiError;
 use crate::state::{AppState, ToolsState};
 
-/// A chat-completions body, read within `MAX_BODY_BYTES` and parsed once.
+/// A chat-completions body, read within `MAX_BODY_BYTES` and parsed once, with the one header
+/// that shapes the answer's body (`x-reasoning-format`).
 #[derive(Debug)]
 pub struct ChatBody(pub ChatRequest);
 
@@ -21,8 +23,12 @@ where
 
     async fn from_request(request: Request, state: &S) -> Result<Self, ApiError> {
         let limit = AppState::from_ref(state).config.max_body_bytes;
+        let header = request.headers().get(REASONING_FORMAT_HEADER).and_then(|v| v.to_str().ok());
+        let reasoning_format = ReasoningFormat::from_header(header);
         let body = super::read_body(request.into_body(), limit).await?;
-        Ok(ChatBody(ChatRequest::from_slice(&body)?))
+        let mut chat = ChatRequest::from_slice(&body)?;
+        chat.reasoning_format = reasoning_format;
+        Ok(ChatBody(chat))
     }
 }
 

@@ -4,9 +4,11 @@
 //! text, and is what the template test checks `template.yaml` against.
 
 mod auth;
+mod batches;
 mod body;
 mod chat;
 mod extract;
+mod files;
 mod key;
 mod models;
 pub mod observe;
@@ -18,6 +20,7 @@ mod tools;
 use std::sync::Arc;
 
 use axum::Router;
+use axum::extract::DefaultBodyLimit;
 use axum::routing::{MethodFilter, MethodRouter, on};
 
 use crate::error::ApiError;
@@ -77,6 +80,81 @@ pub const ROUTES: &[Route] = &[
         function: "tools",
         handler: Handler::Tools(|m| on(m, tools::post_tools_chat)),
     },
+    // Uploads are bounded by BATCH_MAX_UPLOAD_BYTES as they are read, with a 413 that names
+    // the way for larger files, rather than by axum's default limit.
+    Route {
+        method: "POST",
+        path: "/v1/files",
+        function: "batch",
+        handler: Handler::App(|m| on(m, files::upload).layer(DefaultBodyLimit::disable())),
+    },
+    Route { method: "GET", path: "/v1/files", function: "batch", handler: Handler::App(|m| on(m, files::list)) },
+    Route {
+        method: "GET",
+        path: "/v1/files/{file_id}",
+        function: "batch",
+        handler: Handler::App(|m| on(m, files::get)),
+    },
+    Route {
+        method: "GET",
+        path: "/v1/files/{file_id}/content",
+        function: "batch",
+        handler: Handler::App(|m| on(m, files::content)),
+    },
+    Route {
+        method: "DELETE",
+        path: "/v1/files/{file_id}",
+        function: "batch",
+        handler: Handler::App(|m| on(m, files::delete)),
+    },
+    Route {
+        method: "POST",
+        path: "/v1/batches",
+        function: "batch",
+        handler: Handler::App(|m| on(m, batches::post_batch)),
+    },
+    Route {
+        method: "GET",
+        path: "/v1/batches",
+        function: "batch",
+        handler: Handler::App(|m| on(m, batches::list_batches)),
+    },
+    Route {
+        method: "GET",
+        path: "/v1/batches/{batch_id}",
+        function: "batch",
+        handler: Handler::App(|m| on(m, batches::get_batch)),
+    },
+    Route {
+        method: "POST",
+        path: "/v1/batches/{batch_id}/cancel",
+        function: "batch",
+        handler: Handler::App(|m| on(m, batches::cancel_batch)),
+    },
+    Route {
+        method: "POST",
+        path: "/v1/batch/jobs",
+        function: "batch",
+        handler: Handler::App(|m| on(m, batches::post_job)),
+    },
+    Route {
+        method: "GET",
+        path: "/v1/batch/jobs",
+        function: "batch",
+        handler: Handler::App(|m| on(m, batches::list_jobs)),
+    },
+    Route {
+        method: "GET",
+        path: "/v1/batch/jobs/{job_id}",
+        function: "batch",
+        handler: Handler::App(|m| on(m, batches::get_job)),
+    },
+    Route {
+        method: "POST",
+        path: "/v1/batch/jobs/{job_id}/cancel",
+        function: "batch",
+        handler: Handler::App(|m| on(m, batches::cancel_job)),
+    },
 ];
 
 /// The `converse` function: synchronous chat and the model list.
@@ -91,6 +169,12 @@ pub fn stream_router(state: AppState) -> Router {
     finish(app_routes(&["stream"]).with_state(state), metrics, keys)
 }
 
+/// The `batch` function: files, OpenAI's batches and Mistral's batch jobs.
+pub fn batch_router(state: AppState) -> Router {
+    let (metrics, keys) = (namespace(&state), state.keys.clone());
+    finish(app_routes(&["batch"]).with_state(state), metrics, keys)
+}
+
 /// The `tools` function: the server-side tool loop.
 pub fn tools_router(state: ToolsState) -> Router {
     let (metrics, keys) = (namespace(&state.app), state.app.keys.clone());
@@ -100,8 +184,9 @@ pub fn tools_router(state: ToolsState) -> Router {
 /// Every function's routes on one router, as API Gateway would route them (the dev server).
 pub fn all_routes(state: ToolsState) -> Router {
     let (metrics, keys) = (namespace(&state.app), state.app.keys.clone());
-    let routes =
-        app_routes(&["converse", "stream"]).with_state(state.app.clone()).merge(tool_routes().with_state(state));
+    let routes = app_routes(&["converse", "stream", "batch"])
+        .with_state(state.app.clone())
+        .merge(tool_routes().with_state(state));
     finish(routes, metrics, keys)
 }
 
@@ -127,7 +212,8 @@ fn method(route: &Route) -> MethodFilter {
     match route.method {
         "GET" => MethodFilter::GET,
         "POST" => MethodFilter::POST,
-        other => unreachable!("ROUTES uses GET and POST only, not {other}"),
+        "DELETE" => MethodFilter::DELETE,
+        other => unreachable!("ROUTES uses GET, POST and DELETE only, not {other}"),
     }
 }
 

@@ -51,7 +51,8 @@ pub async fn post_stream_chat(
     let model = streamed.model;
     // A replayed (cascade) answer is limited already; a live stream is limited as it is mapped.
     let mapper = ChunkMapper::new(Envelope::new(&model.id), model.price)
-        .with_tool_calls(ToolCalls::of(request.parallel_tool_calls));
+        .with_tool_calls(ToolCalls::of(request.parallel_tool_calls))
+        .with_reasoning_format(request.reasoning_format);
     let accounts = stream::Accounts { ledger: Some(streamed.ledger), charge: streamed.charge };
     let body = Body::from_stream(stream::sse_recorded(streamed.started, mapper, accounts, deadline, metrics));
     let mut response = stream::sse::response(body);

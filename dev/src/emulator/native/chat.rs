@@ -194,7 +194,11 @@ pub fn to_converse(body: &Value) -> Value {
         .map(|tool| {
             let function = &tool["function"];
             let schema = if function["parameters"].is_object() { function["parameters"].clone() } else { json!({}) };
-            json!({ "toolSpec": { "name": function["name"], "inputSchema": { "json": schema } } })
+            let mut spec = json!({ "name": function["name"], "inputSchema": { "json": schema } });
+            if function["description"].is_string() {
+                spec["description"] = function["description"].clone();
+            }
+            json!({ "toolSpec": spec })
         })
         .collect();
     if !tools.is_empty() && body["tool_choice"] != "none" {

@@ -64,11 +64,21 @@ fn model_answer(body: &Value, last: &Parsed, model: &ModelTraits, input_tokens: 
             });
         }
         if chain.is_empty() {
-            return text_answer(body, tool_results_text(&results), input_tokens);
+            match tools.iter().find(|tool| tool.answers) {
+                Some(answer) => with_arguments(vec![(answer.name.clone(), None)], &tools, &first_prompt.text),
+                None => return text_answer(body, tool_results_text(&results), input_tokens),
+            }
+        } else {
+            with_arguments(chain, &tools, &first_prompt.text)
         }
-        with_arguments(chain, &tools, &first_prompt.text)
     } else if !tools.is_empty() {
-        choose_calls(body, &tools, last)
+        let calls = choose_calls(body, &tools, last);
+        if model.below_large && last.directives.contains(&Directive::BrokenJson) {
+            // A weak model's tool call that breaks its schema: no arguments at all.
+            calls.into_iter().map(|(name, _)| (name, serde_json::json!({}))).collect()
+        } else {
+            calls
+        }
     } else {
         Vec::new()
     };

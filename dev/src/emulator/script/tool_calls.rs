@@ -3,6 +3,8 @@
 
 use serde_json::{Value, json};
 
+use shared::convert::request::OUTPUT_TOOL_DESCRIPTION;
+
 use super::directives::{Directive, Parsed};
 use super::values::{generate, identifier_in};
 
@@ -11,6 +13,10 @@ use super::values::{generate, identifier_in};
 pub struct Tool {
     pub name: String,
     pub schema: Value,
+    /// The description tells the model to give its final answer by calling it (the gateway's
+    /// output tool for `json_schema` on models without structured output): a model that would
+    /// answer in text calls it instead, as a model that follows its instructions does.
+    pub answers: bool,
 }
 
 /// The tools of `toolConfig.tools`.
@@ -21,7 +27,8 @@ pub fn tools(body: &Value) -> Vec<Tool> {
         .flatten()
         .filter_map(|tool| {
             let spec = &tool["toolSpec"];
-            Some(Tool { name: spec["name"].as_str()?.to_owned(), schema: spec["inputSchema"]["json"].clone() })
+            let answers = spec["description"].as_str().is_some_and(|d| d.starts_with(OUTPUT_TOOL_DESCRIPTION));
+            Some(Tool { name: spec["name"].as_str()?.to_owned(), schema: spec["inputSchema"]["json"].clone(), answers })
         })
         .collect()
 }
@@ -52,7 +59,8 @@ pub fn choose_calls(body: &Value, tools: &[Tool], last: &Parsed) -> Vec<(String,
     let mut matched: Vec<(String, Option<Value>)> =
         tools.iter().filter(|tool| matches_prompt(&tool.name, &prompt)).map(|tool| (tool.name.clone(), None)).collect();
     if matched.is_empty() && choice.get("any").is_some() {
-        matched.extend(tools.first().map(|tool| (tool.name.clone(), None)));
+        let answer = tools.iter().find(|tool| tool.answers).or(tools.first());
+        matched.extend(answer.map(|tool| (tool.name.clone(), None)));
     }
     with_arguments(matched, tools, &last.text)
 }

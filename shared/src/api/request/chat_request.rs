@@ -6,6 +6,7 @@ use serde_json::Value;
 
 use super::wording::field_error;
 use super::{ChatMessage, ResponseFormat, ToolChoice, ToolSpec};
+use crate::api::reasoning::ReasoningFormat;
 use crate::error::ApiError;
 
 #[derive(Debug, Clone, Deserialize)]
@@ -52,6 +53,9 @@ pub struct ChatRequest {
     /// How `model: "auto"` chooses, for this request (this gateway's extension).
     #[serde(default)]
     pub routing: Option<RoutingOptions>,
+    /// How the answer's reasoning is sent: the `x-reasoning-format` header, not a body field.
+    #[serde(skip)]
+    pub reasoning_format: ReasoningFormat,
 }
 
 /// The `routing` field: `{"policy": "cascade" | "triage" | "rules"}`.

@@ -26,6 +26,7 @@ use crate::config::{AllowedModel, Config};
 use crate::error::ApiError;
 
 pub use messages::parse_arguments;
+pub use output_format::{OUTPUT_TOOL_DESCRIPTION, OUTPUT_TOOL_NAME};
 pub use tools::{Choice as ToolChoice, MAX_TOOL_NAME, ToolSet, valid_tool_name};
 
 use output_format::Output;
@@ -100,17 +101,22 @@ impl Conversation {
     pub fn finish(&self, model: &AllowedModel) -> Result<ModelRequest, ApiError> {
         let Decisions { tools, output } = self.decide(model)?;
         let mut system = self.system.clone();
-        let output_config = match output {
+        let output_config = match &output {
             Output::Plain => None,
-            Output::Native(config) => Some(config),
+            Output::Native(config) => Some(config.clone()),
             Output::Instruction => {
                 system.push(SystemContentBlock::Text(JSON_OBJECT_INSTRUCTION.into()));
                 None
             }
+            Output::Tool(_) => None,
         };
-        let tool_config = match (&self.tools, tools) {
-            (Some(set), ToolMode::Send | ToolMode::SendNone) => Some(tools::tool_configuration(set)?),
-            _ => None,
+        let (tool_config, output_tool) = match (output, &self.tools, tools) {
+            (Output::Tool(tool), set, mode) => {
+                let set = tools::with_output_tool(set.as_ref().filter(|_| mode == ToolMode::Send), tool.spec);
+                (Some(tools::tool_configuration(&set)?), Some(tool.name))
+            }
+            (_, Some(set), ToolMode::Send | ToolMode::SendNone) => (Some(tools::tool_configuration(set)?), None),
+            _ => (None, None),
         };
         Ok(ModelRequest {
             model_id: model.id.clone(),
@@ -120,7 +126,8 @@ impl Conversation {
             tool_config,
             output_config,
             native: model.native,
-            tool_choice_none: tools == ToolMode::SendNone,
+            tool_choice_none: tools == ToolMode::SendNone && output_tool.is_none(),
+            output_tool,
         })
     }
 
@@ -158,7 +165,8 @@ impl Conversation {
             ));
         }
         let tools = ToolMode::for_model(self.tools.as_ref(), self.has_tool_blocks, model)?;
-        let output = output_format::output_for(self.response_format.as_ref(), model)?;
+        let taken = |name: &str| self.tools.as_ref().is_some_and(|set| set.names().any(|n| n == name));
+        let output = output_format::output_for(self.response_format.as_ref(), model, taken)?;
         Ok(Decisions { tools, output })
     }
 }

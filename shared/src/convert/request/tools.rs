@@ -82,6 +82,29 @@ impl ToolMode {
     }
 }
 
+impl ToolSet {
+    /// The names of the tools, in order.
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.specs.iter().filter_map(|tool| tool.as_tool_spec().ok()).map(|spec| spec.name())
+    }
+}
+
+/// The tools of a request answered through the output tool: the caller's tools, if it may call
+/// them, and the output tool, with some tool call required (the model answers by calling the
+/// output tool, or calls the caller's tools first). A named tool choice stays: the turn it
+/// applies to is a tool call anyway.
+pub(super) fn with_output_tool(callers: Option<&ToolSet>, output: Tool) -> ToolSet {
+    let (mut specs, choice) = match callers {
+        Some(set) if set.choice != Choice::None => {
+            let choice = if let Choice::Named(_) = set.choice { set.choice.clone() } else { Choice::Any };
+            (set.specs.clone(), choice)
+        }
+        _ => (Vec::new(), Choice::Any),
+    };
+    specs.push(output);
+    ToolSet { specs, choice }
+}
+
 /// The `toolConfig` of a request whose mode is not [`ToolMode::Omit`].
 pub(super) fn tool_configuration(set: &ToolSet) -> Result<ToolConfiguration, ApiError> {
     let choice = match &set.choice {

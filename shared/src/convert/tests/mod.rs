@@ -1,6 +1,7 @@
-//! Conversion tests: requests (`request.rs`) and answers (`response.rs`), with the shared
+//! Conversion tests: requests (`request.rs`, `tools.rs`, `output_tool.rs`) and answers (`response.rs`), with the shared
 //! configuration they run against.
 
+mod output_tool;
 mod request;
 mod response;
 mod tools;

@@ -107,9 +107,10 @@ fn capabilities_the_model_lacks_are_refused_before_bedrock() {
         json!({"model": "mistral-large", "messages": [{"role": "user", "content": [{"type": "image_url", "image_url": "data:image/png;base64,AAAA"}]}]}),
     );
     assert_eq!(e.param(), Some("messages[0].content[0]"));
-    let e = err(json!({"model": "mistral-large", "messages": [{"role": "user", "content": "hi"}],
+    let e = err(json!({"model": "mistral-7b", "messages": [{"role": "user", "content": "hi"}],
         "response_format": {"type": "json_schema", "json_schema": {"name": "x", "schema": {"type": "object"}}}}));
     assert_eq!(e.param(), Some("response_format"));
+    assert!(e.to_string().contains("neither native JSON-schema output nor tool use"), "{e}");
 }
 
 #[test]

@@ -20,6 +20,7 @@ use aws_sdk_bedrockruntime::types::{
 };
 
 use crate::api::chunk::{ChatChunk, ChunkChoice, Delta, FunctionDelta, ToolCallDelta};
+use crate::api::reasoning::ReasoningFormat;
 use crate::api::response::FinishReason;
 use crate::api::usage::Usage;
 use crate::catalog::Price;
@@ -42,6 +43,8 @@ pub struct ChunkMapper {
     finish: Option<FinishReason>,
     usage: Option<Usage>,
     finished: bool,
+    /// How reasoning deltas are sent.
+    reasoning: ReasoningFormat,
 }
 
 impl ChunkMapper {
@@ -57,12 +60,19 @@ impl ChunkMapper {
             finish: None,
             usage: None,
             finished: false,
+            reasoning: ReasoningFormat::Field,
         }
     }
 
     /// Sends at most one tool call per answer with [`ToolCalls::One`].
     pub fn with_tool_calls(mut self, limit: ToolCalls) -> Self {
         self.limit = limit;
+        self
+    }
+
+    /// Reasoning deltas as `reasoning_content` or as Mistral's `thinking` chunks.
+    pub fn with_reasoning_format(mut self, format: ReasoningFormat) -> Self {
+        self.reasoning = format;
         self
     }
 
@@ -215,7 +225,8 @@ impl ChunkMapper {
         self.chunk(delta, Some(self.finish.unwrap_or(FinishReason::Stop)), Some(usage))
     }
 
-    fn chunk(&self, delta: Delta, finish_reason: Option<FinishReason>, usage: Option<Usage>) -> ChatChunk {
+    fn chunk(&self, mut delta: Delta, finish_reason: Option<FinishReason>, usage: Option<Usage>) -> ChatChunk {
+        delta.reasoning_format = self.reasoning;
         ChatChunk {
             id: self.envelope.id.clone(),
             object: "chat.completion.chunk",

@@ -1,0 +1,112 @@
+//! The batch bucket through the real aws-sdk-s3: files, batch records, and Bedrock's job inputs
+//! and outputs, each under its own prefix (the service role reads and writes `jobs/` only).
+
+use aws_sdk_s3::Client;
+use aws_sdk_s3::primitives::ByteStream;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::error::ApiError;
+
+#[derive(Clone)]
+pub struct Store {
+    s3: Client,
+    bucket: String,
+}
+
+impl Store {
+    pub fn new(s3: Client, bucket: impl Into<String>) -> Self {
+        Store { s3, bucket: bucket.into() }
+    }
+
+    pub fn bucket(&self) -> &str {
+        &self.bucket
+    }
+
+    /// `s3://bucket/key`, as Bedrock's job configuration names objects.
+    pub fn uri(&self, key: &str) -> String {
+        format!("s3://{}/{key}", self.bucket)
+    }
+
+    pub async fn put(&self, key: &str, body: Vec<u8>, content_type: &str) -> Result<(), ApiError> {
+        self.s3
+            .put_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .content_type(content_type)
+            .body(ByteStream::from(body))
+            .send()
+            .await
+            .map_err(|e| unavailable("write", key, e))?;
+        Ok(())
+    }
+
+    /// The object's bytes, `None` when there is none.
+    pub async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, ApiError> {
+        let output = match self.s3.get_object().bucket(&self.bucket).key(key).send().await {
+            Ok(output) => output,
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_no_such_key()) => return Ok(None),
+            Err(e) => return Err(unavailable("read", key, e)),
+        };
+        let bytes = output.body.collect().await.map_err(|e| unavailable("read", key, e))?;
+        Ok(Some(bytes.to_vec()))
+    }
+
+    pub async fn delete(&self, key: &str) -> Result<(), ApiError> {
+        self.s3
+            .delete_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .send()
+            .await
+            .map_err(|e| unavailable("delete", key, e))?;
+        Ok(())
+    }
+
+    /// Every key under `prefix`, in key order.
+    pub async fn list(&self, prefix: &str) -> Result<Vec<String>, ApiError> {
+        let mut keys = Vec::new();
+        let mut token = None;
+        loop {
+            let page = self
+                .s3
+                .list_objects_v2()
+                .bucket(&self.bucket)
+                .prefix(prefix)
+                .set_continuation_token(token)
+                .send()
+                .await
+                .map_err(|e| unavailable("list", prefix, e))?;
+            keys.extend(page.contents().iter().filter_map(|o| o.key().map(str::to_owned)));
+            match page.next_continuation_token() {
+                Some(next) if page.is_truncated() == Some(true) => token = Some(next.to_owned()),
+                _ => break,
+            }
+        }
+        Ok(keys)
+    }
+
+    pub async fn put_json<T: Serialize>(&self, key: &str, value: &T) -> Result<(), ApiError> {
+        let body = serde_json::to_vec(value).map_err(|e| ApiError::Internal(format!("cannot write {key}: {e}")))?;
+        self.put(key, body, "application/json").await
+    }
+
+    pub async fn get_json<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>, ApiError> {
+        match self.get(key).await? {
+            None => Ok(None),
+            Some(bytes) => serde_json::from_slice(&bytes)
+                .map(Some)
+                .map_err(|e| ApiError::Internal(format!("the stored record {key} does not parse: {e}"))),
+        }
+    }
+}
+
+fn unavailable(action: &str, key: &str, error: impl std::fmt::Display) -> ApiError {
+    tracing::error!(action, key, error = %error, "batch bucket call failed");
+    ApiError::Unavailable {
+        message: format!(
+            "the batch bucket could not {action} `{key}`. Retry; if it persists, check that BATCH_BUCKET exists and the function's role may use it."
+        ),
+        retry_after: 5,
+    }
+}
