@@ -19,9 +19,11 @@ from cfn import ROOT, Evaluator, load_template, transform
 
 ROUTES = {
     ("/v1/chat/completions", "post"): "ConverseFunction",
+    ("/v1/responses", "post"): "ConverseFunction",
     ("/v1/models", "get"): "ConverseFunction",
     ("/v1/key", "get"): "ConverseFunction",
     ("/stream/v1/chat/completions", "post"): "StreamFunction",
+    ("/stream/v1/responses", "post"): "StreamFunction",
     ("/tools/v1/chat/completions", "post"): "ToolsFunction",
     ("/v1/files", "post"): "BatchFunction",
     ("/v1/files", "get"): "BatchFunction",

@@ -16,6 +16,7 @@ pub mod keys;
 pub mod logging;
 pub mod metrics;
 pub mod model_choice;
+pub mod responses;
 pub mod routes;
 pub mod runtime;
 pub mod schema;

@@ -18,6 +18,7 @@ const LAYERS: &[&[&str]] = &[
     &["model_choice"],
     &["stream"],
     &["chat"],
+    &["responses"],
     &["tools"],
     &["batch"],
     &["state"],

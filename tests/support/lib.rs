@@ -17,6 +17,7 @@ pub mod frames;
 mod harness;
 pub mod measure;
 pub mod processes;
+pub mod responses;
 pub mod runtime_api;
 pub mod sdk;
 mod serve;

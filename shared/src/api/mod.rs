@@ -7,6 +7,7 @@ pub mod models;
 pub mod reasoning;
 pub mod request;
 pub mod response;
+pub mod responses;
 pub mod routing;
 pub mod usage;
 

@@ -12,6 +12,7 @@ mod files;
 mod key;
 mod models;
 pub mod observe;
+mod responses;
 mod stage;
 mod stream;
 mod tools;
@@ -53,6 +54,12 @@ pub const ROUTES: &[Route] = &[
         function: "converse",
         handler: Handler::App(|m| on(m, chat::post_chat)),
     },
+    Route {
+        method: "POST",
+        path: "/v1/responses",
+        function: "converse",
+        handler: Handler::App(|m| on(m, responses::post_responses)),
+    },
     Route { method: "GET", path: "/v1/models", function: "converse", handler: Handler::App(|m| on(m, models::list)) },
     Route { method: "GET", path: "/v1/key", function: "converse", handler: Handler::App(|m| on(m, key::get_key)) },
     Route {
@@ -60,6 +67,12 @@ pub const ROUTES: &[Route] = &[
         path: "/stream/v1/chat/completions",
         function: "stream",
         handler: Handler::App(|m| on(m, stream::post_stream_chat)),
+    },
+    Route {
+        method: "POST",
+        path: "/stream/v1/responses",
+        function: "stream",
+        handler: Handler::App(|m| on(m, responses::post_stream_responses)),
     },
     Route {
         method: "POST",
