@@ -99,6 +99,7 @@ mod tests {
             content: Some("Let me check.".into()),
             reasoning_content: Some("Thinking".into()),
             tool_calls: Some(vec![call]),
+            reasoning_format: Default::default(),
         };
         let namespaces = BTreeMap::from([("spawn_agent".to_owned(), "multi_agent_v1".to_owned())]);
         let context = Context::new("auto", Echo::new(), namespaces);
