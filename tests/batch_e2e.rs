@@ -211,3 +211,13 @@ async fn files_list_read_and_delete_and_unknown_ones_are_404() {
         assert_eq!(gone.status, 404, "{path}: {}", gone.body);
     }
 }
+
+#[tokio::test]
+async fn an_upload_above_the_limit_is_a_413_that_names_the_cli() {
+    let h = Harness::with_batch(&[("BATCH_MAX_UPLOAD_BYTES", "1024")]).await;
+    let lines: Vec<Value> = (0..20).map(|i| line(&format!("q{i}"), "mistral-large", "Hello")).collect();
+    let reply = upload(&h, &jsonl(&lines), &[]).await;
+    assert_eq!(reply.status, 413, "{}", reply.body);
+    assert_eq!(reply.body["error"]["code"], "upload_too_large");
+    assert!(reply.error_message().contains("gateway-admin files upload"), "{}", reply.body);
+}

@@ -36,6 +36,28 @@ pub enum Command {
     Keys(KeysCommand),
     /// Spend per key and model (or day), from the spend ledger
     Spend(SpendArgs),
+    /// Batch input files, written to the batch bucket directly (BATCH_BUCKET)
+    #[command(subcommand)]
+    Files(FilesCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum FilesCommand {
+    /// Upload a batch input file of any size (POST /v1/files takes about 4 MB, what API Gateway
+    /// and Lambda carry); prints the file id to create the batch with
+    Upload(UploadArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct UploadArgs {
+    /// The JSONL file: one request per line
+    pub path: std::path::PathBuf,
+    /// The batch bucket [default: the BATCH_BUCKET environment variable]
+    #[arg(long, value_name = "NAME")]
+    pub bucket: Option<String>,
+    /// With keys on: the id of the key that owns the file (only its batches can read it)
+    #[arg(long, value_name = "KEY_ID")]
+    pub owner: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]

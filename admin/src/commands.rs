@@ -7,7 +7,7 @@ use shared::keys::period::Period;
 use shared::keys::{Budget, KeyRecord, KeysTable, StoreError};
 use time::OffsetDateTime;
 
-use crate::cli::{BudgetArgs, Cli, Command, CreateArgs, KeysCommand, SpendArgs, UpdateArgs};
+use crate::cli::{BudgetArgs, Cli, Command, CreateArgs, FilesCommand, KeysCommand, SpendArgs, UpdateArgs};
 use crate::view::{KeyView, NewKeyView, ShowView, SpendView, WindowView};
 use crate::{spend, text};
 
@@ -22,6 +22,12 @@ pub enum Failure {
     Store(#[from] StoreError),
     #[error("the output could not be written as JSON: {0}")]
     Json(#[from] serde_json::Error),
+    #[error("no batch bucket given: pass --bucket NAME or set the BATCH_BUCKET environment variable")]
+    NoBucket,
+    #[error("cannot read {path}: {error}")]
+    Read { path: String, error: std::io::Error },
+    #[error("{0}")]
+    Batch(String),
 }
 
 /// What the operator can do about a store error, when its cause is a common one.
@@ -49,6 +55,10 @@ struct Context {
 
 /// Runs the command; returns what to print on standard output.
 pub async fn run(cli: Cli) -> Result<String, Failure> {
+    // Files need the batch bucket, not the keys table.
+    if let Command::Files(FilesCommand::Upload(args)) = cli.command {
+        return crate::files::upload(args, cli.json).await;
+    }
     let name = match cli.table {
         Some(name) => name,
         None => std::env::var("KEYS_TABLE").ok().filter(|name| !name.trim().is_empty()).ok_or(Failure::NoTable)?,
@@ -63,6 +73,7 @@ pub async fn run(cli: Cli) -> Result<String, Failure> {
         Command::Keys(KeysCommand::Revoke { id }) => revoke(&context, &id).await,
         Command::Keys(KeysCommand::Rotate { id }) => rotate(&context, &id).await,
         Command::Spend(args) => spend(&context, args).await,
+        Command::Files(_) => unreachable!("files commands are run above"),
     }
 }
 

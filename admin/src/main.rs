@@ -1,11 +1,14 @@
 //! `gateway-admin`: the operator's CLI over the keys table (KEYS_TABLE). It creates the table,
 //! creates, changes, revokes and rotates keys, and reports spend, through `shared::keys`, the
 //! same code the functions run. A key is printed once, when created or rotated, and never again.
+//! It also uploads batch input files too large for the API to the batch bucket (BATCH_BUCKET),
+//! through `shared::batch`.
 //!
 //! Exit codes: 0 done, 1 the command failed (one line on standard error), 2 a usage error.
 
 mod cli;
 mod commands;
+mod files;
 mod money;
 mod spend;
 mod text;

@@ -27,5 +27,5 @@ pub mod tools;
 pub mod workload;
 
 pub use events::{sample_event, sample_events, sample_requests};
-pub use harness::{Harness, Reply, app_state, chat, env, stream_request};
+pub use harness::{BATCH_VARS, Harness, Reply, app_state, chat, env, stream_request};
 pub use serve::{Served, serve, serve_stream_routes};

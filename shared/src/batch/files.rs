@@ -39,8 +39,22 @@ pub async fn create(
     sample_type: &str,
     content: Vec<u8>,
 ) -> Result<FileRecord, ApiError> {
+    write(store, new_id("file-")?, owner, filename, purpose, sample_type, content).await
+}
+
+/// Stores `content` as the file `id` (a batch's output and error files have ids of their
+/// batch's, so finalizing twice, by an event and by a read at once, writes the same files).
+pub async fn write(
+    store: &Store,
+    id: String,
+    owner: Option<&str>,
+    filename: &str,
+    purpose: &str,
+    sample_type: &str,
+    content: Vec<u8>,
+) -> Result<FileRecord, ApiError> {
     let record = FileRecord {
-        id: new_id("file-")?,
+        id,
         owner: owner.map(str::to_owned),
         filename: filename.chars().take(255).collect(),
         purpose: purpose.to_owned(),

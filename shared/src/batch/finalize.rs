@@ -114,15 +114,16 @@ async fn finalize(batches: &Batches, config: &Config, batch: &mut BatchRecord) -
         }
     }
     let owner = batch.owner.as_deref();
+    let hex = batch.id.trim_start_matches("batch_");
     if !output.is_empty() {
-        let name = format!("{}_output.jsonl", batch.id);
-        batch.output_file_id =
-            Some(files::create(&batches.store, owner, &name, "batch_output", "batch_result", output).await?.id);
+        let (id, name) = (format!("file-{hex}00"), format!("{}_output.jsonl", batch.id));
+        let file = files::write(&batches.store, id, owner, &name, "batch_output", "batch_result", output).await?;
+        batch.output_file_id = Some(file.id);
     }
     if !errors.is_empty() {
-        let name = format!("{}_error.jsonl", batch.id);
-        batch.error_file_id =
-            Some(files::create(&batches.store, owner, &name, "batch_output", "batch_error", errors).await?.id);
+        let (id, name) = (format!("file-{hex}01"), format!("{}_error.jsonl", batch.id));
+        let file = files::write(&batches.store, id, owner, &name, "batch_output", "batch_error", errors).await?;
+        batch.error_file_id = Some(file.id);
     }
     (batch.succeeded, batch.failed, batch.cost_nanos) = (succeeded, failed, Some(cost));
     let at = Some(now());

@@ -48,9 +48,7 @@ impl Batches {
     /// is addressed by path.
     pub async fn from_env(settings: BatchSettings) -> Self {
         let shared = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
-        let local_s3 = std::env::var_os("AWS_ENDPOINT_URL_S3").is_some();
-        let s3 = aws_sdk_s3::config::Builder::from(&shared).force_path_style(local_s3).build();
-        Batches::new(aws_sdk_s3::Client::from_conf(s3), aws_sdk_bedrock::Client::new(&shared), settings)
+        Batches::new(store::s3_client(&shared), aws_sdk_bedrock::Client::new(&shared), settings)
     }
 }
 

@@ -19,6 +19,13 @@ impl Store {
         Store { s3, bucket: bucket.into() }
     }
 
+    /// The bucket through a client made from the environment (AWS's usual settings;
+    /// `AWS_ENDPOINT_URL_S3` for a local S3 server, then addressed by path).
+    pub async fn from_env(bucket: impl Into<String>) -> Self {
+        let shared = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+        Store::new(s3_client(&shared), bucket)
+    }
+
     pub fn bucket(&self) -> &str {
         &self.bucket
     }
@@ -41,14 +48,29 @@ impl Store {
         Ok(())
     }
 
-    /// The object's bytes, `None` when there is none.
+    /// The object's bytes, `None` when there is none. A read is retried twice: the SDK retries
+    /// an error status but not a body cut short, and a read is safe to repeat.
     pub async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, ApiError> {
+        let mut attempt = 0;
+        loop {
+            match self.get_once(key).await {
+                Err(error) if attempt < 2 => {
+                    attempt += 1;
+                    tracing::warn!(key, attempt, error = %error, "batch bucket read failed; retrying");
+                    tokio::time::sleep(std::time::Duration::from_millis(50 * attempt)).await;
+                }
+                done => return done.map_err(|e| unavailable("read", key, e)),
+            }
+        }
+    }
+
+    async fn get_once(&self, key: &str) -> Result<Option<Vec<u8>>, String> {
         let output = match self.s3.get_object().bucket(&self.bucket).key(key).send().await {
             Ok(output) => output,
             Err(e) if e.as_service_error().is_some_and(|s| s.is_no_such_key()) => return Ok(None),
-            Err(e) => return Err(unavailable("read", key, e)),
+            Err(e) => return Err(aws_sdk_s3::error::DisplayErrorContext(e).to_string()),
         };
-        let bytes = output.body.collect().await.map_err(|e| unavailable("read", key, e))?;
+        let bytes = output.body.collect().await.map_err(|e| e.to_string())?;
         Ok(Some(bytes.to_vec()))
     }
 
@@ -99,6 +121,12 @@ impl Store {
                 .map_err(|e| ApiError::Internal(format!("the stored record {key} does not parse: {e}"))),
         }
     }
+}
+
+/// An S3 client from AWS's shared settings; path-style when the endpoint is a local one.
+pub fn s3_client(shared: &aws_config::SdkConfig) -> Client {
+    let local = std::env::var_os("AWS_ENDPOINT_URL_S3").is_some();
+    Client::from_conf(aws_sdk_s3::config::Builder::from(shared).force_path_style(local).build())
 }
 
 fn unavailable(action: &str, key: &str, error: impl std::fmt::Display) -> ApiError {
