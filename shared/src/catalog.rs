@@ -48,7 +48,7 @@ pub struct Capabilities {
 }
 
 /// Price in USD per one million tokens.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Price {
     pub input_per_million: f64,
     pub output_per_million: f64,

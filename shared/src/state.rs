@@ -33,8 +33,10 @@ impl AppState {
         self
     }
 
-    /// The same with batch over `batches`.
-    pub fn with_batch(mut self, batches: Batches) -> Self {
+    /// The same with batch over `batches` (after [`AppState::with_keys`]: batches are charged
+    /// to this state's keys).
+    pub fn with_batch(mut self, mut batches: Batches) -> Self {
+        batches.keys = self.keys.clone();
         self.batch = Some(Arc::new(batches));
         self
     }

@@ -5,6 +5,8 @@
 fn main() -> Result<(), lambda_http::Error> {
     shared::runtime::block_on(async {
         shared::logging::init();
-        shared::triggers::batch_events::serve(shared::AppState::from_env().await?).await
+        let state = shared::AppState::from_env().await?;
+        // Boxed: the finalizer's future is deep (S3, Bedrock, the keys table).
+        Box::pin(shared::triggers::batch_events::serve(state)).await
     })
 }

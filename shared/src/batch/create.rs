@@ -10,7 +10,8 @@ use super::record::{self, Api, BatchRecord, JobRecord, Status, invalid_key};
 use super::{Batches, catalog, files, new_id, now};
 use crate::config::Config;
 use crate::error::ApiError;
-use crate::keys::KeyRecord;
+use crate::keys::Caller;
+use crate::keys::budget::Reservation;
 
 /// The one endpoint a batch can target.
 pub const ENDPOINT: &str = "/v1/chat/completions";
@@ -30,9 +31,10 @@ pub struct NewBatch {
 pub async fn create(
     batches: &Batches,
     config: &Config,
-    key: Option<&KeyRecord>,
+    caller: Option<&Caller>,
     new: NewBatch,
 ) -> Result<BatchRecord, ApiError> {
+    let key = caller.map(|c| c.key.as_ref());
     if new.endpoint != ENDPOINT {
         return Err(ApiError::invalid(
             "endpoint",
@@ -59,6 +61,7 @@ pub async fn create(
         input.push(b'\n');
     }
     let (endpoint, model) = (new.endpoint.clone(), new.model.clone());
+    let output_bound = caller.map(|c| c.keys.settings.output_bound);
     let cx = Context {
         config,
         settings: &batches.settings,
@@ -66,9 +69,11 @@ pub async fn create(
         endpoint: &endpoint,
         model: model.as_deref(),
         key,
+        output_bound,
     };
     let lines = lines::read(&input, &cx)?;
     check_runnable(&lines, &batches.settings)?;
+    let mut reservations = reserve(caller, &lines, new.timeout_hours).await?;
 
     let id = new_id("batch_")?;
     let created_at = now();
@@ -93,6 +98,7 @@ pub async fn create(
             message: None,
             records: group.records.len(),
             prefix,
+            reservation: reservations.get_mut(n).and_then(Option::take),
         });
     }
     let refused: Vec<u8> = lines
@@ -121,10 +127,11 @@ pub async fn create(
         match batches.jobs.create(spec).await {
             Ok(arn) => jobs[n].job_arn = arn,
             Err(error) => {
-                // The jobs already made would run for nothing: stop them.
+                // The jobs already made would run for nothing: stop them, and free the budget.
                 for made in &jobs[..n] {
                     let _ = batches.jobs.stop(&made.job_arn).await;
                 }
+                release(caller, jobs.iter_mut().filter_map(|j| j.reservation.take()).collect()).await;
                 return Err(error);
             }
         }
@@ -161,6 +168,47 @@ pub async fn create(
     batches.store.put_json(&record::key(&id), &record).await?;
     tracing::info!(batch = %id, jobs = record.jobs.len(), lines = record.total, refused = record.invalid, "batch created");
     Ok(record)
+}
+
+/// With a key: each job's worst case at the batch price, reserved against the key's budget for
+/// as long as the job may run (a 429 `budget_exceeded`, and nothing created, if it does not
+/// fit). One entry per group, in order.
+async fn reserve(
+    caller: Option<&Caller>,
+    lines: &Lines<'_>,
+    timeout_hours: i32,
+) -> Result<Vec<Option<Reservation>>, ApiError> {
+    let Some(caller) = caller else { return Ok(lines.groups.iter().map(|_| None).collect()) };
+    let budgeter = caller.budgeter();
+    let ttl = std::time::Duration::from_secs((u64::try_from(timeout_hours).unwrap_or(24) + 1) * 3600);
+    let mut held = Vec::with_capacity(lines.groups.len());
+    for group in &lines.groups {
+        let Some(price) = catalog::price(group.model) else {
+            release(Some(caller), held.into_iter().flatten().collect()).await;
+            return Err(ApiError::ModelNotAllowed(format!(
+                "{} has no known price, so API key {} cannot be charged for its batch; set its price (MODEL_PRICES)",
+                group.model.id, caller.key.id
+            )));
+        };
+        let amount = crate::cost::nanos(group.worst.0, group.worst.1, &price);
+        match budgeter.hold(&group.model.id, price, amount, ttl).await {
+            Ok(reservation) => held.push(Some(reservation)),
+            Err(error) => {
+                release(Some(caller), held.into_iter().flatten().collect()).await;
+                return Err(error);
+            }
+        }
+    }
+    Ok(held)
+}
+
+/// Frees reservations whose jobs will not run.
+async fn release(caller: Option<&Caller>, reservations: Vec<Reservation>) {
+    if let Some(caller) = caller {
+        for reservation in reservations {
+            caller.budgeter().settle(reservation, Some((0, 0))).await;
+        }
+    }
 }
 
 /// Refuses a batch that cannot run: nothing valid, or a model's lines below the minimum.

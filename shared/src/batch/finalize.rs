@@ -64,7 +64,9 @@ async fn finalize(batches: &Batches, config: &Config, batch: &mut BatchRecord) -
     let mut output = Vec::new();
     let mut errors = batches.store.get(&invalid_key(&batch.id)).await?.unwrap_or_default();
     let (mut succeeded, mut failed, mut cost) = (0, batch.invalid, 0u64);
-    for job in &batch.jobs {
+    // Each job's tokens, for settling its reservation.
+    let mut used = vec![(0u64, 0u64); batch.jobs.len()];
+    for (n, job) in batch.jobs.iter().enumerate() {
         let custom_ids: Vec<String> =
             batches.store.get_json(&format!("{}records.json", job.prefix)).await?.unwrap_or_default();
         let model = config.models.iter().find(|m| m.id == job.model_id);
@@ -89,9 +91,10 @@ async fn finalize(batches: &Batches, config: &Config, batch: &mut BatchRecord) -
         }
         for (index, custom_id) in custom_ids.iter().enumerate() {
             let line = match answered.get(&index).map(|r| answer(r, &job.model_id, price.as_ref())) {
-                Some(Ok((completion, nanos))) => {
+                Some(Ok((completion, nanos, (input, output)))) => {
                     succeeded += 1;
                     cost += nanos;
+                    used[n] = (used[n].0 + input, used[n].1 + output);
                     output_line(custom_id, &completion)
                 }
                 Some(Err(error)) => {
@@ -137,12 +140,25 @@ async fn finalize(batches: &Batches, config: &Config, batch: &mut BatchRecord) -
     } else {
         (batch.status, batch.completed_at) = (Status::Completed, at);
     }
+    // The budget held for each job now holds what the job cost (a settle is idempotent: a
+    // second finalizing finds the reservation gone).
+    if let (Some(keys), Some(owner)) = (&batches.keys, batch.owner.clone()) {
+        for (job, tokens) in batch.jobs.iter_mut().zip(used) {
+            if let Some(reservation) = job.reservation.take() {
+                crate::keys::budget::settle(keys, &owner, reservation, Some(tokens)).await;
+            }
+        }
+    }
     tracing::info!(batch = %batch.id, succeeded, failed, cost_nanos = cost, "batch finalized");
     Ok(())
 }
 
-/// A Bedrock output record as a chat completion at the batch price, with its cost.
-fn answer(record: &Value, model_id: &str, price: Option<&crate::catalog::Price>) -> Result<(Value, u64), ApiError> {
+/// A Bedrock output record as a chat completion at the batch price, with its cost and tokens.
+fn answer(
+    record: &Value,
+    model_id: &str,
+    price: Option<&crate::catalog::Price>,
+) -> Result<(Value, u64, (u64, u64)), ApiError> {
     if let Some(error) = record.get("error").filter(|e| !e.is_null()) {
         let message = error["errorMessage"].as_str().or(error["message"].as_str()).unwrap_or("no message");
         let code = error["errorCode"].to_string();
@@ -155,14 +171,10 @@ fn answer(record: &Value, model_id: &str, price: Option<&crate::catalog::Price>)
     }
     let output = converse_json::model_output(&record["modelOutput"])?;
     let completion = completion_from_converse(&output, Envelope::new(model_id), price);
-    let nanos = match (price, output.usage()) {
-        (Some(price), Some(usage)) => crate::cost::nanos(
-            u64::try_from(usage.input_tokens).unwrap_or_default(),
-            u64::try_from(usage.output_tokens).unwrap_or_default(),
-            price,
-        ),
-        _ => 0,
-    };
+    let tokens = output.usage().map_or((0, 0), |usage| {
+        (u64::try_from(usage.input_tokens).unwrap_or_default(), u64::try_from(usage.output_tokens).unwrap_or_default())
+    });
+    let nanos = price.map_or(0, |price| crate::cost::nanos(tokens.0, tokens.1, price));
     let body = serde_json::to_value(&completion).map_err(|e| ApiError::Internal(e.to_string()))?;
-    Ok((body, nanos))
+    Ok((body, nanos, tokens))
 }

@@ -15,7 +15,7 @@ use crate::config::batch::BatchSettings;
 use crate::config::{AllowedModel, Config};
 use crate::convert::Conversation;
 use crate::error::ApiError;
-use crate::keys::KeyRecord;
+use crate::keys::{KeyRecord, budget};
 use crate::model_choice::{self, Choice};
 
 /// The lines of one model: one Bedrock job.
@@ -23,6 +23,9 @@ pub struct Group<'c> {
     pub model: &'c AllowedModel,
     /// (custom id, `modelInput`) in file order.
     pub records: Vec<(String, Value)>,
+    /// With keys: the most input and output tokens the lines may take (each line's output
+    /// bounded by its `max_tokens`, or sent with `KEYS_OUTPUT_BOUND` as its `max_tokens`).
+    pub worst: (u64, u64),
 }
 
 /// A line refused before any job: its place, its custom id if it had one, and why.
@@ -47,6 +50,8 @@ pub struct Context<'a> {
     /// Mistral's job-level model, for lines that name none.
     pub model: Option<&'a str>,
     pub key: Option<&'a KeyRecord>,
+    /// `KEYS_OUTPUT_BOUND`, when keys are on: the `max_tokens` of lines that set none.
+    pub output_bound: Option<u32>,
 }
 
 /// Checks every line of `input`. Errors that concern the whole batch (`auto`, a model without
@@ -80,12 +85,17 @@ pub fn read<'c>(input: &[u8], cx: &Context<'c>) -> Result<Lines<'c>, ApiError> {
             Some(_) => record(&value, number, cx),
         };
         match outcome? {
-            Ok((model, input)) => {
+            Ok((model, input, (tokens_in, tokens_out))) => {
                 let id = custom_id.unwrap_or_default();
-                match lines.groups.iter_mut().find(|g| std::ptr::eq(g.model, model)) {
-                    Some(group) => group.records.push((id, input)),
-                    None => lines.groups.push(Group { model, records: vec![(id, input)] }),
-                }
+                let group = match lines.groups.iter().position(|g| std::ptr::eq(g.model, model)) {
+                    Some(at) => &mut lines.groups[at],
+                    None => {
+                        lines.groups.push(Group { model, records: Vec::new(), worst: (0, 0) });
+                        lines.groups.last_mut().expect("just pushed")
+                    }
+                };
+                group.records.push((id, input));
+                group.worst = (group.worst.0 + tokens_in, group.worst.1 + tokens_out);
             }
             Err(error) => lines.refused.push(Refused { line: number, custom_id, error }),
         }
@@ -93,13 +103,11 @@ pub fn read<'c>(input: &[u8], cx: &Context<'c>) -> Result<Lines<'c>, ApiError> {
     Ok(lines)
 }
 
+/// A line's model, its `modelInput`, and its worst case in input and output tokens.
+type Made<'c> = (&'c AllowedModel, Value, (u64, u64));
+
 /// One line: `Err` refuses the batch, `Ok(Err)` the line.
-#[allow(clippy::type_complexity)]
-fn record<'c>(
-    line: &Value,
-    number: usize,
-    cx: &Context<'c>,
-) -> Result<Result<(&'c AllowedModel, Value), ApiError>, ApiError> {
+fn record<'c>(line: &Value, number: usize, cx: &Context<'c>) -> Result<Result<Made<'c>, ApiError>, ApiError> {
     let body = match envelope(line, number, cx) {
         Ok(body) => body,
         Err(error) => return Ok(Err(error)),
@@ -139,10 +147,22 @@ fn record<'c>(
             "Bedrock's batch jobs take no tools and no structured output; send this request to /v1/chat/completions",
         )));
     }
-    let made = Conversation::from_chat(&request, cx.config)
-        .and_then(|conversation| conversation.finish(model))
-        .and_then(|request| converse_json::model_input(&request));
-    Ok(made.map(|input| (model, input)))
+    let made = Conversation::from_chat(&request, cx.config).and_then(|conversation| conversation.finish(model));
+    let mut request = match made {
+        Ok(request) => request,
+        Err(error) => return Ok(Err(error)),
+    };
+    // Under a key the worst case must be known: a line without max_tokens is sent with the bound.
+    let output = match (request.inference.max_tokens(), cx.output_bound) {
+        (Some(max), _) => u64::try_from(max).unwrap_or_default(),
+        (None, Some(bound)) => {
+            request.inference = budget::bounded(&request.inference, bound);
+            u64::from(bound)
+        }
+        (None, None) => 0,
+    };
+    let worst = (budget::input_bound(&request), output);
+    Ok(converse_json::model_input(&request).map(|input| (model, input, worst)))
 }
 
 /// The request body of a line, with Mistral's job-level model filled in.

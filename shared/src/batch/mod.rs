@@ -36,11 +36,14 @@ pub struct Batches {
     pub store: Store,
     pub jobs: Jobs,
     pub settings: BatchSettings,
+    /// The keys, when on: a batch's worst case is reserved against its key's budget when it is
+    /// created and settled when it is finalized.
+    pub keys: Option<std::sync::Arc<crate::keys::Keys>>,
 }
 
 impl Batches {
     pub fn new(s3: aws_sdk_s3::Client, bedrock: aws_sdk_bedrock::Client, settings: BatchSettings) -> Self {
-        Batches { store: Store::new(s3, settings.bucket.clone()), jobs: Jobs::new(bedrock), settings }
+        Batches { store: Store::new(s3, settings.bucket.clone()), jobs: Jobs::new(bedrock), settings, keys: None }
     }
 
     /// Clients from the environment as a Lambda cold start makes them. `AWS_ENDPOINT_URL_S3`

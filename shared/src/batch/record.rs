@@ -86,6 +86,10 @@ pub struct JobRecord {
     pub records: usize,
     /// `jobs/<batch>/<n>/`: `input.jsonl`, `records.json` (record id → custom id) and `output/`.
     pub prefix: String,
+    /// With keys: the job's worst case held against its key's budget until the batch is
+    /// finalized (then settled at what the job cost, and gone).
+    #[serde(default)]
+    pub reservation: Option<crate::keys::budget::Reservation>,
 }
 
 impl JobRecord {

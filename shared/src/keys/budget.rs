@@ -49,8 +49,9 @@ pub struct Budgeter {
     key: Arc<KeyRecord>,
 }
 
-/// An open reservation: what one call may cost at most, held until it settles.
-#[derive(Debug)]
+/// An open reservation: what one call may cost at most, held until it settles. A batch job's
+/// is kept in its batch's record until the batch is finalized, by another function.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Reservation {
     id: String,
     window: String,
@@ -99,12 +100,25 @@ impl Budgeter {
             }
         };
         let amount = cost::nanos(input_bound(request), output, &price);
+        self.hold(&model.id, price, amount, self.keys.settings.reservation_ttl).await
+    }
+
+    /// Reserves `amount` for `model_id` at `price` for `ttl` (a batch job's worst case, held
+    /// until the batch is finalized).
+    pub async fn hold(
+        &self,
+        model_id: &str,
+        price: Price,
+        amount: u64,
+        ttl: std::time::Duration,
+    ) -> Result<Reservation, ApiError> {
+        let key = &self.key;
         let now = OffsetDateTime::now_utc();
         let period = key.budget.map_or(period::Period::Total, |b| b.period);
         let window = period.window(now);
         let limit = key.budget.map(|b| b.nanos);
         let id = uuid::Uuid::new_v4().simple().to_string();
-        let expires = now.unix_timestamp() + self.keys.settings.reservation_ttl.as_secs() as i64;
+        let expires = now.unix_timestamp() + i64::try_from(ttl.as_secs()).unwrap_or(i64::MAX / 2);
         let table = &self.keys.table;
         let fail = |e| self.keys.unavailable(&e);
         let mut reserved = table.reserve(&key.id, &window, limit, &id, amount, expires).await.map_err(fail)?;
@@ -115,8 +129,8 @@ impl Budgeter {
             let state = table.window(&key.id, &window).await.map_err(fail)?;
             return Err(self.exceeded(amount, state, period, now));
         }
-        tracing::debug!(key_id = %key.id, model = %model.id, amount, "reserved");
-        Ok(Reservation { id, window, amount, model: model.id.clone(), price })
+        tracing::debug!(key_id = %key.id, model = model_id, amount, "reserved");
+        Ok(Reservation { id, window, amount, model: model_id.to_owned(), price })
     }
 
     fn exceeded(
@@ -151,46 +165,52 @@ impl Budgeter {
     /// Settles a reservation: at the call's real cost when its tokens are known, at zero for a
     /// call that failed (`Some((0, 0))`), at the reservation when they are unknown (`None`).
     pub async fn settle(&self, reservation: Reservation, tokens: Option<(u64, u64)>) {
-        let (input, output, cost) = match tokens {
-            Some((input, output)) => (input, output, cost::nanos(input, output, &reservation.price)),
-            None => (0, 0, reservation.amount),
-        };
-        if cost > reservation.amount {
-            tracing::warn!(key_id = %self.key.id, cost, reserved = reservation.amount, "a call cost more than its reservation");
-        }
-        let now = OffsetDateTime::now_utc();
-        let settlement = Settlement {
-            key_id: self.key.id.clone(),
-            window: reservation.window,
-            reservation: reservation.id,
-            reserved: reservation.amount,
-            cost,
-            day: period::day(now),
-            minute: period::minute(now),
-            model: reservation.model,
-            input_tokens: input,
-            output_tokens: output,
-            rate_ttl: now.unix_timestamp() + 120,
-        };
-        // A settle that finds its reservation gone changes nothing, so retrying is safe: a
-        // store that blinks (a restart, a throttle) still gets the charge.
-        for (attempt, pause) in SETTLE_RETRIES.iter().enumerate() {
-            match self.keys.table.settle(&settlement).await {
-                Ok(_) => return,
-                Err(e) if attempt + 1 < SETTLE_RETRIES.len() => {
-                    tracing::warn!(key_id = %self.key.id, error = %e, "settle failed; retrying");
-                    tokio::time::sleep(*pause).await;
-                }
-                Err(e) => {
-                    tracing::error!(key_id = %self.key.id, error = %e, "settle failed; the reservation will expire")
-                }
+        settle(&self.keys, &self.key.id, reservation, tokens).await
+    }
+}
+
+/// [`Budgeter::settle`] for the key `key_id`, by whoever holds the reservation (the batch
+/// finalizer, in another function than the one that reserved).
+pub async fn settle(keys: &Keys, key_id: &str, reservation: Reservation, tokens: Option<(u64, u64)>) {
+    let (input, output, cost) = match tokens {
+        Some((input, output)) => (input, output, cost::nanos(input, output, &reservation.price)),
+        None => (0, 0, reservation.amount),
+    };
+    if cost > reservation.amount {
+        tracing::warn!(key_id = key_id, cost, reserved = reservation.amount, "a call cost more than its reservation");
+    }
+    let now = OffsetDateTime::now_utc();
+    let settlement = Settlement {
+        key_id: key_id.to_owned(),
+        window: reservation.window,
+        reservation: reservation.id,
+        reserved: reservation.amount,
+        cost,
+        day: period::day(now),
+        minute: period::minute(now),
+        model: reservation.model,
+        input_tokens: input,
+        output_tokens: output,
+        rate_ttl: now.unix_timestamp() + 120,
+    };
+    // A settle that finds its reservation gone changes nothing, so retrying is safe: a
+    // store that blinks (a restart, a throttle) still gets the charge.
+    for (attempt, pause) in SETTLE_RETRIES.iter().enumerate() {
+        match keys.table.settle(&settlement).await {
+            Ok(_) => return,
+            Err(e) if attempt + 1 < SETTLE_RETRIES.len() => {
+                tracing::warn!(key_id = key_id, error = %e, "settle failed; retrying");
+                tokio::time::sleep(*pause).await;
+            }
+            Err(e) => {
+                tracing::error!(key_id = key_id, error = %e, "settle failed; the reservation will expire")
             }
         }
     }
 }
 
 /// `inference` with `max_tokens` set.
-fn bounded(inference: &InferenceConfiguration, max_tokens: u32) -> InferenceConfiguration {
+pub fn bounded(inference: &InferenceConfiguration, max_tokens: u32) -> InferenceConfiguration {
     InferenceConfiguration::builder()
         .max_tokens(i32::try_from(max_tokens).unwrap_or(i32::MAX))
         .set_temperature(inference.temperature())

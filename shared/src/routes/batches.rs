@@ -14,7 +14,7 @@ use crate::batch::create::{NewBatch, create};
 use crate::batch::record::{self, Api, BatchRecord};
 use crate::batch::{Batches, finalize, views};
 use crate::error::ApiError;
-use crate::keys::{Caller, KeyRecord};
+use crate::keys::Caller;
 use crate::state::AppState;
 
 /// The batch core, or why this deployment has none.
@@ -29,10 +29,6 @@ pub fn batches(state: &AppState) -> Result<&Arc<Batches>, ApiError> {
 /// The key that owns what a request makes and may read (none without keys).
 pub fn owner(caller: &Option<Extension<Caller>>) -> Option<&str> {
     caller.as_ref().map(|c| c.key.id.as_str())
-}
-
-fn key(caller: &Option<Extension<Caller>>) -> Option<&KeyRecord> {
-    caller.as_ref().map(|c| c.key.as_ref())
 }
 
 fn body<T: for<'de> Deserialize<'de>>(bytes: &[u8]) -> Result<T, ApiError> {
@@ -103,7 +99,7 @@ pub async fn post_batch(
         model: None,
         timeout_hours: 24,
     };
-    let batch = create(batches, &state.config, key(&caller), new).await?;
+    let batch = create(batches, &state.config, caller.as_ref().map(|c| &c.0), new).await?;
     Ok(Json(views::openai_batch(&batch)))
 }
 
@@ -143,7 +139,7 @@ pub async fn post_job(
         model: asked.model,
         timeout_hours,
     };
-    let batch = create(batches, &state.config, key(&caller), new).await?;
+    let batch = create(batches, &state.config, caller.as_ref().map(|c| &c.0), new).await?;
     Ok(Json(views::mistral_job(&batch)))
 }
 

@@ -30,7 +30,9 @@ pub async fn serve(state: AppState) -> Result<(), lambda_http::Error> {
     crate::runtime::serve_events(move |event: LambdaEvent<Value>| {
         let (batches, config) = (batches.clone(), config.clone());
         async move {
-            match on_event(&batches, &config, &event.payload).await {
+            // Boxed: the finalizer's future (S3, Bedrock, the keys table) is deep, and the
+            // runtime's future holds this one.
+            match Box::pin(on_event(&batches, &config, &event.payload)).await {
                 Ok(Some(batch)) => Ok(json!({"batch": batch.id, "status": batch.status})),
                 Ok(None) => Ok(json!({"batch": null})),
                 Err(error) => Err(BatchEventFailed(error.to_string())),
