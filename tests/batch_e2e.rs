@@ -221,3 +221,28 @@ async fn an_upload_above_the_limit_is_a_413_that_names_the_cli() {
     assert_eq!(reply.body["error"]["code"], "upload_too_large");
     assert!(reply.error_message().contains("gateway-admin files upload"), "{}", reply.body);
 }
+
+#[tokio::test]
+async fn a_finalized_batch_records_its_cost_at_the_batch_price_in_the_metrics() {
+    shared::metrics::capture();
+    let namespace = "BatchE2E";
+    let h = Harness::with_batch(&[("METRICS", "emf"), ("METRICS_NAMESPACE", namespace)]).await;
+    let lines: Vec<Value> = (0..3).map(|i| line(&format!("q{i}"), "mistral-large", "Hello")).collect();
+    let created = create(&h, &lines).await;
+    let done = wait_for(&h, &format!("/v1/batches/{}", created["id"].as_str().unwrap()), &FINAL).await;
+    let records: Vec<Value> = shared::metrics::captured(namespace)
+        .into_iter()
+        .filter(|r| r["Route"] == shared::batch::finalize::METRICS_ROUTE && r["BatchId"] == done["id"])
+        .collect();
+    assert_eq!(records.len(), 1, "one record per job: {records:?}");
+    let record = &records[0];
+    assert_eq!((record["Function"].as_str(), record["Model"].as_str()), (Some("batch"), Some(LARGE_2)));
+    assert_eq!(record["Requests"], 3.0);
+    assert!(
+        (record["CostUSD"].as_f64().unwrap() - done["cost_usd"].as_f64().unwrap()).abs() < 1e-12,
+        "{record} {done}"
+    );
+    let output = lines_of(&h, done["output_file_id"].as_str().unwrap()).await;
+    let tokens: f64 = output.iter().map(|l| l["response"]["body"]["usage"]["prompt_tokens"].as_f64().unwrap()).sum();
+    assert_eq!(record["InputTokens"].as_f64().unwrap(), tokens);
+}

@@ -66,6 +66,7 @@ async fn finalize(batches: &Batches, config: &Config, batch: &mut BatchRecord) -
     let (mut succeeded, mut failed, mut cost) = (0, batch.invalid, 0u64);
     // Each job's tokens, for settling its reservation.
     let mut used = vec![(0u64, 0u64); batch.jobs.len()];
+    let mut answered_lines = vec![0usize; batch.jobs.len()];
     for (n, job) in batch.jobs.iter().enumerate() {
         let custom_ids: Vec<String> =
             batches.store.get_json(&format!("{}records.json", job.prefix)).await?.unwrap_or_default();
@@ -95,6 +96,7 @@ async fn finalize(batches: &Batches, config: &Config, batch: &mut BatchRecord) -
                     succeeded += 1;
                     cost += nanos;
                     used[n] = (used[n].0 + input, used[n].1 + output);
+                    answered_lines[n] += 1;
                     output_line(custom_id, &completion)
                 }
                 Some(Err(error)) => {
@@ -140,6 +142,9 @@ async fn finalize(batches: &Batches, config: &Config, batch: &mut BatchRecord) -
     } else {
         (batch.status, batch.completed_at) = (Status::Completed, at);
     }
+    if let Some(namespace) = &config.metrics_namespace {
+        record_metrics(namespace, batch, &used, &answered_lines, config);
+    }
     // The budget held for each job now holds what the job cost (a settle is idempotent: a
     // second finalizing finds the reservation gone).
     if let (Some(keys), Some(owner)) = (&batches.keys, batch.owner.clone()) {
@@ -151,6 +156,29 @@ async fn finalize(batches: &Batches, config: &Config, batch: &mut BatchRecord) -
     }
     tracing::info!(batch = %batch.id, succeeded, failed, cost_nanos = cost, "batch finalized");
     Ok(())
+}
+
+/// The route name of a finalized batch job's metrics record.
+pub const METRICS_ROUTE: &str = "batch-job";
+
+/// One EMF record per job of a finalized batch: its answered lines as `Requests`, its tokens,
+/// and its cost at the batch price, so the dashboard's cost per model counts batches at what
+/// they cost.
+fn record_metrics(namespace: &str, batch: &BatchRecord, used: &[(u64, u64)], answered: &[usize], config: &Config) {
+    use crate::metrics::{COST, INPUT_TOKENS, KEY_ID, OUTPUT_TOKENS, REQUESTS, Record};
+    for ((job, &(input, output)), &answered) in batch.jobs.iter().zip(used).zip(answered) {
+        let price = config.models.iter().find(|m| m.id == job.model_id).and_then(catalog::price);
+        let mut record = Record::new("batch", &job.model_id, METRICS_ROUTE);
+        record.set(INPUT_TOKENS, input as f64).set(OUTPUT_TOKENS, output as f64);
+        if let Some(price) = price {
+            record.set(COST, crate::cost::nanos(input, output, &price) as f64 / 1e9);
+        }
+        record.set(REQUESTS, answered as f64).property("BatchId", batch.id.as_str());
+        if let Some(owner) = &batch.owner {
+            record.property(KEY_ID, owner.as_str());
+        }
+        record.emit(namespace);
+    }
 }
 
 /// A Bedrock output record as a chat completion at the batch price, with its cost and tokens.
