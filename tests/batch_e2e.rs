@@ -99,6 +99,7 @@ async fn a_record_that_fails_is_an_error_line_and_the_rest_are_answered() {
     let errors = lines_of(&h, done["error_file_id"].as_str().unwrap()).await;
     assert_eq!(errors.len(), 1);
     assert_eq!(errors[0]["custom_id"], "throttled");
+    assert_eq!(errors[0]["response"]["status_code"], 429, "the sync route's status for a throttled call");
     assert_eq!(lines_of(&h, done["output_file_id"].as_str().unwrap()).await.len(), 3);
 }
 

@@ -18,13 +18,14 @@ use crate::s3::{S3Server, s3_client};
 /// role the emulator accepts, and one record per job, so a two-line file can be tried (Bedrock
 /// needs 100: `BATCH_MIN_RECORDS=100` shows its refusal).
 pub fn local_settings() -> BatchSettings {
+    let min_records = std::env::var("BATCH_MIN_RECORDS").ok().and_then(|n| n.trim().parse().ok()).unwrap_or(1);
     BatchSettings {
         bucket: "local-batch".into(),
         role_arn: "arn:aws:iam::123456789012:role/local-batch".into(),
         // The same as dev/lambda.env, so `cargo lambda watch`'s functions share these batches.
         job_prefix: "mistral-bedrock".into(),
         extra_models: Vec::new(),
-        min_records: Some(1),
+        min_records: Some(min_records),
         max_upload_bytes: 4 << 20,
     }
 }

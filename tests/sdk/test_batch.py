@@ -95,3 +95,37 @@ def test_mistralai_sdk_runs_a_batch_job_from_a_file_and_from_inline_requests(mis
     finished = wait(lambda: mistral_client.batch.jobs.get(job_id=inline.id), {"SUCCESS", "FAILED"})
     assert finished.succeeded_requests == 3
     assert {j.id for j in mistral_client.batch.jobs.list().data} >= {job.id, inline.id}
+
+
+def test_openai_sdk_sees_a_line_that_failed_in_bedrock(openai_client):
+    lines = [line(f"q{i}", f"Question {i}") for i in range(3)] + [line("throttled", "Hi [[fault:throttle]]")]
+    upload = openai_client.files.create(file=("partial.jsonl", io.BytesIO(jsonl(lines))), purpose="batch")
+    batch = openai_client.batches.create(input_file_id=upload.id, endpoint="/v1/chat/completions", completion_window="24h")
+    done = wait(lambda: openai_client.batches.retrieve(batch.id), {"completed", "failed"})
+    assert done.status == "completed"
+    assert (done.request_counts.completed, done.request_counts.failed) == (3, 1)
+    errors = [json.loads(l) for l in openai_client.files.content(done.error_file_id).text.splitlines()]
+    assert [e["custom_id"] for e in errors] == ["throttled"]
+    assert errors[0]["response"]["status_code"] == 429
+
+
+def test_both_sdks_cancel_and_hear_the_minimum_on_a_slower_server(dev_server):
+    from mistralai.client import Mistral
+    from openai import OpenAI
+
+    url = dev_server(EMULATOR_BATCH_STEP_MS="400", BATCH_MIN_RECORDS="3", EMULATOR_PORT="0", S3_PORT="0")
+    client = OpenAI(base_url=f"{url}/v1", api_key="unused", max_retries=0)
+    two = client.files.create(file=("two.jsonl", io.BytesIO(jsonl([line("a", "Hi"), line("b", "Hi")]))), purpose="batch")
+    with pytest.raises(openai.BadRequestError) as refused:
+        client.batches.create(input_file_id=two.id, endpoint="/v1/chat/completions", completion_window="24h")
+    assert "at least 3 records" in str(refused.value)
+
+    three = client.files.create(file=("three.jsonl", io.BytesIO(jsonl([line(c, "Hi") for c in "abc"]))), purpose="batch")
+    batch = client.batches.create(input_file_id=three.id, endpoint="/v1/chat/completions", completion_window="24h")
+    assert client.batches.cancel(batch.id).status in ("cancelling", "cancelled")
+    assert wait(lambda: client.batches.retrieve(batch.id), {"cancelled", "completed"}).status == "cancelled"
+
+    mistral = Mistral(api_key="unused", server_url=url)
+    job = mistral.batch.jobs.create(input_files=[three.id], model="mistral-large", endpoint="/v1/chat/completions")
+    assert mistral.batch.jobs.cancel(job_id=job.id).status in ("CANCELLATION_REQUESTED", "CANCELLED")
+    assert wait(lambda: mistral.batch.jobs.get(job_id=job.id), {"CANCELLED", "SUCCESS"}).status == "CANCELLED"

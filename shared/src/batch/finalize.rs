@@ -142,7 +142,11 @@ async fn finalize(batches: &Batches, config: &Config, batch: &mut BatchRecord) -
     } else {
         (batch.status, batch.completed_at) = (Status::Completed, at);
     }
-    if let Some(namespace) = &config.metrics_namespace {
+    // An event and a read may finalize at once: only the one that marks the batch recorded
+    // writes its metrics (the files and the settles are the same whoever writes them).
+    if let Some(namespace) = &config.metrics_namespace
+        && batches.store.put_new(&format!("batches/{}.recorded", batch.id), Vec::new()).await?
+    {
         record_metrics(namespace, batch, &used, &answered_lines, config);
     }
     // The budget held for each job now holds what the job cost (a settle is idempotent: a
@@ -189,13 +193,18 @@ fn answer(
 ) -> Result<(Value, u64, (u64, u64)), ApiError> {
     if let Some(error) = record.get("error").filter(|e| !e.is_null()) {
         let message = error["errorMessage"].as_str().or(error["message"].as_str()).unwrap_or("no message");
-        let code = error["errorCode"].to_string();
-        return Err(ApiError::from_bedrock(
-            error["errorType"].as_str(),
-            Some(&format!("{message} (code {code})")),
-            model_id,
-            0,
-        ));
+        // Bedrock gives a record's error as an HTTP-like status code: the sync route's error
+        // for that status, so the error file reads like the sync answers.
+        let kind = match error["errorCode"].as_u64() {
+            Some(429) => "ThrottlingException",
+            Some(400) => "ValidationException",
+            Some(403) => "AccessDeniedException",
+            Some(408) => "ModelTimeoutException",
+            Some(424) => "ModelErrorException",
+            Some(503) => "ServiceUnavailableException",
+            _ => "InternalServerException",
+        };
+        return Err(ApiError::from_bedrock(error["errorType"].as_str().or(Some(kind)), Some(message), model_id, 0));
     }
     let output = converse_json::model_output(&record["modelOutput"])?;
     let completion = completion_from_converse(&output, Envelope::new(model_id), price);

@@ -48,6 +48,25 @@ impl Store {
         Ok(())
     }
 
+    /// Writes `key` only if no object has that key (S3's conditional write, `If-None-Match: *`):
+    /// true for the one writer that made it, false for any other.
+    pub async fn put_new(&self, key: &str, body: Vec<u8>) -> Result<bool, ApiError> {
+        let sent = self
+            .s3
+            .put_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .if_none_match("*")
+            .body(ByteStream::from(body))
+            .send()
+            .await;
+        match sent {
+            Ok(_) => Ok(true),
+            Err(e) if matches!(e.raw_response().map(|r| r.status().as_u16()), Some(409 | 412)) => Ok(false),
+            Err(e) => Err(unavailable("write", key, aws_sdk_s3::error::DisplayErrorContext(e))),
+        }
+    }
+
     /// The object's bytes, `None` when there is none. A read is retried twice: the SDK retries
     /// an error status but not a body cut short, and a read is safe to repeat.
     pub async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, ApiError> {
