@@ -13,12 +13,7 @@ use tests::{BATCH_VARS, Harness};
 
 #[tokio::test]
 async fn another_keys_files_and_batches_are_404_and_unlisted() {
-    let dynamo = DynamoServer::start().await;
-    let table = KeysTable::new(client(&dynamo.url()).await, "gateway-keys");
-    table.create().await.unwrap();
-    let mut vars = vec![("KEYS_TABLE", "gateway-keys"), ("KEYS_CACHE_TTL_MS", "0")];
-    vars.extend(BATCH_VARS);
-    let h = Harness::with_keys(&vars, table.clone()).await;
+    let (_dynamo, table, h) = setup().await;
     let owner = admin::create(&table, KeySpec { name: "search".into(), ..KeySpec::default() }).await.unwrap().0.key;
     let other = admin::create(&table, KeySpec { name: "ads".into(), ..KeySpec::default() }).await.unwrap().0.key;
     let (mine, theirs) =
@@ -49,12 +44,7 @@ async fn another_keys_files_and_batches_are_404_and_unlisted() {
 
 #[tokio::test]
 async fn a_batch_reserves_its_worst_case_and_settles_at_what_it_cost() {
-    let dynamo = DynamoServer::start().await;
-    let table = KeysTable::new(client(&dynamo.url()).await, "gateway-keys");
-    table.create().await.unwrap();
-    let mut vars = vec![("KEYS_TABLE", "gateway-keys"), ("KEYS_CACHE_TTL_MS", "0")];
-    vars.extend(BATCH_VARS);
-    let h = Harness::with_keys(&vars, table.clone()).await;
+    let (_dynamo, table, h) = setup().await;
     let budget = |usd: f64| Budget { nanos: (usd * 1e9) as u64, period: Period::Total };
     let spec = |name: &str, usd| KeySpec { name: name.into(), budget: Some(budget(usd)), ..KeySpec::default() };
     let rich = admin::create(&table, spec("rich", 1.0)).await.unwrap().0.key;
@@ -102,4 +92,15 @@ async fn a_batch_reserves_its_worst_case_and_settles_at_what_it_cost() {
 
 async fn key_view(h: &Harness, key: &str) -> serde_json::Value {
     get_with(h, "/v1/key", &[("authorization", format!("Bearer {key}"))]).await.body
+}
+
+/// A DynamoDB server, the keys table on it, and a dev server with keys and batch on.
+async fn setup() -> (DynamoServer, KeysTable, Harness) {
+    let dynamo = DynamoServer::start().await;
+    let table = KeysTable::new(client(&dynamo.url()).await, "gateway-keys");
+    table.create().await.unwrap();
+    let mut vars = vec![("KEYS_TABLE", "gateway-keys"), ("KEYS_CACHE_TTL_MS", "0")];
+    vars.extend(BATCH_VARS);
+    let h = Harness::with_keys(&vars, table.clone()).await;
+    (dynamo, table, h)
 }

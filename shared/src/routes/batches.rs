@@ -143,44 +143,44 @@ pub async fn post_job(
     Ok(Json(views::mistral_job(&batch)))
 }
 
-pub async fn get_batch(
-    State(state): State<AppState>,
-    caller: Option<Extension<Caller>>,
-    Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
-    let batches = batches(&state)?;
-    let batch = finalize::refresh(batches, &state.config, load(batches, owner(&caller), &id).await?).await?;
-    Ok(Json(views::openai_batch(&batch)))
+pub async fn get_batch(state: State<AppState>, caller: Option<Extension<Caller>>, id: Path<String>) -> Reply {
+    Ok(Json(views::openai_batch(&act(state, caller, id, Act::Refresh).await?)))
 }
 
-pub async fn get_job(
-    State(state): State<AppState>,
-    caller: Option<Extension<Caller>>,
-    Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
-    let batches = batches(&state)?;
-    let batch = finalize::refresh(batches, &state.config, load(batches, owner(&caller), &id).await?).await?;
-    Ok(Json(views::mistral_job(&batch)))
+pub async fn get_job(state: State<AppState>, caller: Option<Extension<Caller>>, id: Path<String>) -> Reply {
+    Ok(Json(views::mistral_job(&act(state, caller, id, Act::Refresh).await?)))
 }
 
-pub async fn cancel_batch(
-    State(state): State<AppState>,
-    caller: Option<Extension<Caller>>,
-    Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
-    let batches = batches(&state)?;
-    let batch = finalize::cancel(batches, &state.config, load(batches, owner(&caller), &id).await?).await?;
-    Ok(Json(views::openai_batch(&batch)))
+pub async fn cancel_batch(state: State<AppState>, caller: Option<Extension<Caller>>, id: Path<String>) -> Reply {
+    Ok(Json(views::openai_batch(&act(state, caller, id, Act::Cancel).await?)))
 }
 
-pub async fn cancel_job(
+pub async fn cancel_job(state: State<AppState>, caller: Option<Extension<Caller>>, id: Path<String>) -> Reply {
+    Ok(Json(views::mistral_job(&act(state, caller, id, Act::Cancel).await?)))
+}
+
+type Reply = Result<Json<Value>, ApiError>;
+
+/// What a read or a cancel does to the caller's batch before either API's view of it is sent.
+enum Act {
+    /// Brought up to date with its Bedrock jobs (a missed event delays nothing).
+    Refresh,
+    /// Its running jobs stopped.
+    Cancel,
+}
+
+async fn act(
     State(state): State<AppState>,
     caller: Option<Extension<Caller>>,
     Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+    act: Act,
+) -> Result<BatchRecord, ApiError> {
     let batches = batches(&state)?;
-    let batch = finalize::cancel(batches, &state.config, load(batches, owner(&caller), &id).await?).await?;
-    Ok(Json(views::mistral_job(&batch)))
+    let batch = load(batches, owner(&caller), &id).await?;
+    match act {
+        Act::Refresh => finalize::refresh(batches, &state.config, batch).await,
+        Act::Cancel => finalize::cancel(batches, &state.config, batch).await,
+    }
 }
 
 pub async fn list_batches(
